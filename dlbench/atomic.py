@@ -1,0 +1,68 @@
+"""Crash-safe file writes and the merge lock."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import filelock
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+
+    A kill at any moment leaves either the old file or the new one, never a torn one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class Busy(Exception):
+    """Another process holds the lock."""
+
+
+@contextmanager
+def exclusive(lock_path: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (waiting up to `timeout` seconds) for the block."""
+    lock = filelock.FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout as exc:
+        raise Busy(str(lock_path)) from exc
+    try:
+        yield
+    finally:
+        lock.release()

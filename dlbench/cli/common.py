@@ -1,0 +1,26 @@
+"""What the command-line tools share: the repository root option and the no-traceback guard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+
+def add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                        help="repository root holding data/ (default: the current directory)")
+
+
+def guarded(main: Callable[[], int]) -> int:
+    """Run `main`; an unexpected exception becomes one line on stderr and exit 1, never a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: tests assert it is never reached
+        print(f"internal error: {type(exc).__name__}: {exc} (please report this with the input that caused it)",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,88 @@
+"""`python tools/merge.py`: fold fragments into data/benchmark.toml and regenerate every generated file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import merge as merging
+from ..atomic import Busy
+from ..dataset import DatasetError, Layout
+from ..problems import github_wanted, report
+from .common import add_root, guarded
+
+DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
+start-time order), remove the merged fragments, and regenerate data/benchmark.json and every other
+generated file. A run already in the dataset is skipped with a notice. If any fragment is invalid,
+nothing is changed and every problem is printed. The same input always gives byte-identical files; a
+second run changes nothing. Exit status: 0 success, 1 an invalid fragment, an out-of-date file with
+--check, or another merge running; 2 a usage error."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="merge.py", description=DESCRIPTION)
+    add_root(p)
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 naming every generated file that is out of date with "
+                        "data/benchmark.toml (and 1 if the dataset itself is invalid)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate and report what would be merged, writing nothing")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another merge holds the lock, wait up to SECONDS for it (default: refuse at once)")
+    p.add_argument("--github", action="store_true",
+                   help="also print problems as GitHub Actions annotations (on by default when GITHUB_ACTIONS=true)")
+    return p
+
+
+def run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.wait < 0:
+        parser.error("--wait must not be negative")
+    if args.check and args.dry_run:
+        parser.error("--check and --dry-run do not go together")
+    layout = Layout(args.root)
+    if not layout.data.is_dir():
+        parser.error(f"{layout.data}: no data/ folder here; run from the repository root or pass --root")
+    if args.check:
+        stale, problems = merging.check(layout)
+        if problems:
+            report(problems, sys.stderr, github_wanted(args.github))
+            print("data/benchmark.toml is invalid; fix it before checking generated files", file=sys.stderr)
+            return 1
+        for rel in stale:
+            print(f"{rel}: out of date with data/benchmark.toml: run `python tools/merge.py` and commit the result",
+                  file=sys.stderr)
+        if stale:
+            return 1
+        print("generated files are up to date")
+        return 0
+    try:
+        rep = merging.merge(layout, lock_timeout=args.wait, dry_run=args.dry_run)
+    except Busy as exc:
+        print(f"{exc}: another merge is running; wait for it or pass --wait SECONDS", file=sys.stderr)
+        return 1
+    except DatasetError as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 1
+    if not rep.ok:
+        report(rep.problems, sys.stderr, github_wanted(args.github))
+        print(f"merge stopped: {len(rep.problems)} problem(s); nothing was changed", file=sys.stderr)
+        return 1
+    for path in rep.skipped:
+        print(f"{path}: notice: run already in data/benchmark.toml; skipped and removed the fragment", file=sys.stderr)
+    verb = "would merge" if args.dry_run else "merged"
+    print(f"{verb} {len(rep.merged)} run(s)" + (f": {', '.join(rep.merged)}" if rep.merged else ""))
+    for rel in rep.written:
+        print(f"wrote {rel}")
+    if not rep.written and not args.dry_run:
+        print("nothing changed")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded(lambda: run(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

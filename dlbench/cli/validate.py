@@ -1,0 +1,77 @@
+"""`python tools/validate.py`: check fragments and the merged dataset against the schema and the rules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..dataset import DatasetError, Layout, ids_in
+from ..merge import fragment_paths
+from ..problems import Problem, display_path, github_wanted, report
+from ..validate import FileResult, validate_dataset, validate_fragments
+from .common import add_root, guarded
+
+DESCRIPTION = """Validate benchmark result files. With no FILE, validates every file in data/fragments/
+and data/benchmark.toml. A fragment must follow schema/run.schema.json, be named <run_id>.toml with a
+run_id that matches its content, have no time in the future, phases that fit in the total, and must not
+repeat a run already in data/benchmark.toml. Every problem is printed to stderr as FILE:LINE: message
+(or FILE: field: message). Exit status: 0 all valid, 1 a problem found, 2 a usage error."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="validate.py", description=DESCRIPTION)
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                   help="fragment files (or a benchmark.toml) to check; default: all of data/")
+    add_root(p)
+    p.add_argument("--github", action="store_true",
+                   help="also print problems as GitHub Actions annotations (on by default when GITHUB_ACTIONS=true)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes for many files (default: one per CPU)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when all files are valid")
+    return p
+
+
+def run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    layout = Layout(args.root)
+    missing = [f for f in args.files if not f.exists()]
+    if missing:
+        parser.error(f"no such file: {', '.join(map(str, missing))}")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    files = args.files or (fragment_paths(layout) + ([layout.toml] if layout.toml.exists() else []))
+    datasets = [f for f in files if f.name == "benchmark.toml"]
+    fragments = [f for f in files if f.name != "benchmark.toml"]
+    results: list[FileResult] = [validate_dataset(f) for f in datasets]
+    known: dict[str, str] = {}
+    if fragments:
+        dataset_res = next((r for r, f in zip(results, datasets) if f.resolve() == layout.toml.resolve()), None)
+        if dataset_res is not None:
+            known = {rid: display_path(layout.toml) for rid in dataset_res.ids}
+        else:
+            try:
+                known = {rid: display_path(layout.toml) for rid in ids_in(layout)}
+            except DatasetError as exc:
+                results.append(FileResult(display_path(layout.toml), problems=[Problem(
+                    display_path(layout.toml), None, None,
+                    f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))
+    results += validate_fragments(fragments, known, jobs=args.jobs)
+    problems = [p for r in results for p in r.problems]
+    n = report(problems, sys.stderr, github_wanted(args.github))
+    bad_files = len({p.file for p in problems})
+    if n:
+        print(f"{n} problem{'s' * (n != 1)} in {bad_files} of {len(files)} file{'s' * (len(files) != 1)}")
+        return 1
+    if not args.quiet:
+        print(f"{len(files)} file{'s' * (len(files) != 1)} valid")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded(lambda: run(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

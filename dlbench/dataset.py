@@ -1,0 +1,121 @@
+"""The merged dataset on disk: `data/benchmark.toml` (canonical) and how runs are read from it.
+
+`benchmark.toml` is append-only text: a header, then one `[[runs]]` block per run in merge order, each
+rendered by tomli-w. Appending a run appends its block; existing bytes are never rewritten.
+`benchmark.json` records the SHA-256 of the TOML it was generated from, so a merge into a large dataset
+can read the existing runs from the JSON (fast) instead of re-parsing the TOML, when that hash matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli
+
+from .schema import SCHEMA_VERSION
+from .tomlio import dumps_table, parse_toml_bytes, to_toml_form
+
+HEADER = (
+    "# The dlbench dataset: every merged run, in merge order. Canonical and append-only.\n"
+    "# Do not edit by hand: add a fragment to data/fragments/ and run `python tools/merge.py`.\n"
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a dataset's files live below a repository root."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def toml(self) -> Path:
+        return self.data / "benchmark.toml"
+
+    @property
+    def json(self) -> Path:
+        return self.data / "benchmark.json"
+
+    @property
+    def fragments(self) -> Path:
+        return self.data / "fragments"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".merge.lock"
+
+
+def toml_head() -> str:
+    return HEADER + dumps_table({"schema_version": SCHEMA_VERSION})
+
+
+def run_block(run: dict[str, Any]) -> str:
+    """One run's `[[runs]]` block, preceded by a blank line."""
+    return "\n" + dumps_table({"runs": [to_toml_form(run)]})
+
+
+def render_toml(runs: list[dict[str, Any]]) -> str:
+    return toml_head() + "".join(run_block(r) for r in runs)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class DatasetError(Exception):
+    """The merged dataset cannot be read; the message says why and what to do."""
+
+
+def read_runs(layout: Layout) -> tuple[bytes, list[dict[str, Any]], str]:
+    """The TOML's bytes and its runs in JSON form, and how they were read ('empty', 'json-cache', 'toml').
+
+    The runs come from benchmark.json when it was generated from exactly these TOML bytes; otherwise the
+    TOML is parsed. Raises DatasetError when the TOML does not parse.
+    """
+    if not layout.toml.exists():
+        return b"", [], "empty"
+    raw = layout.toml.read_bytes()
+    digest = sha256_hex(raw)
+    cached = _runs_from_json(layout.json, digest)
+    if cached is not None:
+        return raw, cached, "json-cache"
+    loaded = parse_toml_bytes(raw, str(layout.toml))
+    if loaded.data is None or loaded.problems:
+        first = loaded.problems[0].format() if loaded.problems else "unreadable"
+        raise DatasetError(f"{first}\n(run `python tools/validate.py {layout.toml}` for every problem)")
+    runs = loaded.data.get("runs", [])
+    return raw, runs, "toml"
+
+
+def _runs_from_json(path: Path, digest: str) -> list[dict[str, Any]] | None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+            if digest.encode() not in head:
+                return None
+            f.seek(0)
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("source_sha256") != digest or not isinstance(doc.get("runs"), list):
+        return None
+    return doc["runs"]
+
+
+def ids_in(layout: Layout) -> dict[str, str]:
+    """Run ids already merged, mapped to the file that holds them."""
+    _, runs, _ = read_runs(layout)
+    where = str(layout.toml.relative_to(layout.root)) if layout.toml.is_relative_to(layout.root) else str(layout.toml)
+    return {r["run_id"]: where for r in runs if isinstance(r, dict) and "run_id" in r}
+
+
+def parse_toml_runs(raw: bytes) -> list[dict[str, Any]]:
+    """Runs of TOML bytes already known to be valid (used by tests and benchmarks)."""
+    return tomli.loads(raw.decode("utf-8")).get("runs", [])

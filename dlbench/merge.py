@@ -1,0 +1,87 @@
+"""Folding fragments into the dataset: validate, append, regenerate, remove the merged fragments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import outputs
+from .atomic import exclusive, write_bytes_atomic
+from .dataset import Layout, read_runs, run_block, toml_head
+from .problems import Problem
+from .validate import validate_fragments
+
+
+@dataclass
+class MergeReport:
+    merged: list[str] = field(default_factory=list)       # run ids appended
+    skipped: list[str] = field(default_factory=list)      # fragment paths already in the dataset
+    written: list[str] = field(default_factory=list)      # files (re)written
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def fragment_paths(layout: Layout) -> list[Path]:
+    """Every entry of `data/fragments/` except hidden files (such as .gitkeep), sorted by name."""
+    if not layout.fragments.is_dir():
+        return []
+    return sorted(p for p in layout.fragments.iterdir() if not p.name.startswith("."))
+
+
+def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False) -> MergeReport:
+    """Merge every fragment; on any invalid fragment, change nothing and return the problems."""
+    with exclusive(layout.lock, lock_timeout):
+        return _merge_locked(layout, dry_run)
+
+
+def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
+    report = MergeReport()
+    toml_bytes, runs, _ = read_runs(layout)
+    known = {r["run_id"]: "data/benchmark.toml" for r in runs}
+    paths = fragment_paths(layout)
+    results = validate_fragments(paths, known)
+    new_runs: list[dict[str, Any]] = []
+    for path, res in zip(paths, results):
+        real = [p for p in res.problems if p.code != "duplicate-run"]
+        if real:
+            report.problems += real
+        elif res.problems:
+            report.skipped.append(res.path)
+        else:
+            new_runs += res.runs
+    if report.problems:
+        return report
+    new_runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
+    report.merged = [r["run_id"] for r in new_runs]
+    base = toml_bytes or toml_head().encode("utf-8")
+    new_toml = base + "".join(run_block(r) for r in new_runs).encode("utf-8")
+    all_runs = runs + new_runs
+    ds = outputs.Dataset(layout, new_toml, all_runs)
+    generated = outputs.generate(ds)
+    if dry_run:
+        return report
+    if new_toml != toml_bytes:
+        write_bytes_atomic(layout.toml, new_toml)
+        report.written.append("data/benchmark.toml")
+    report.written += outputs.write_changed(ds, generated)
+    for path in paths:  # all valid: each is merged now or was already
+        path.unlink()
+    return report
+
+
+def check(layout: Layout) -> tuple[list[str], list[Problem]]:
+    """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted)."""
+    from .validate import validate_dataset
+    if not layout.toml.exists():
+        return ["data/benchmark.toml"], []
+    res = validate_dataset(layout.toml, "data/benchmark.toml")
+    if res.problems:
+        return [], res.problems
+    raw = layout.toml.read_bytes()
+    ds = outputs.Dataset(layout, raw, res.runs)
+    return outputs.stale(ds, outputs.generate(ds)), []
+

@@ -1,0 +1,70 @@
+"""Synthetic, valid runs: for tests, fixtures and the validate/merge benchmarks."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+from typing import Any
+
+from .fragment import with_run_id
+from .tomlio import format_datetime
+
+DEVICES = [
+    ("cuda", "NVIDIA GeForce RTX 3050", "NVIDIA RTX 3050", 8 * 2**30, "8.6"),
+    ("cuda", "NVIDIA GeForce RTX 3090", "NVIDIA RTX 3090", 24 * 2**30, "8.6"),
+    ("cuda", "NVIDIA A100-SXM4-40GB", "NVIDIA A100 SXM4 40GB", 40 * 2**30, "8.0"),
+    ("mps", "Apple M1", "Apple M1", 8 * 2**30, None),
+    ("cpu", None, None, None, None),
+]
+WORKLOADS = ["mnist-lenet5", "fashion-mnist-lenet5"]
+
+
+def synthetic_run(i: int, seed: int = 0) -> dict[str, Any]:
+    """The i-th synthetic run (deterministic for a given i and seed), with its run_id set."""
+    rng = random.Random(seed * 1_000_003 + i)
+    kind, name, norm, mem, cc = DEVICES[i % len(DEVICES)]
+    started = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(minutes=7 * i)
+    load, compute, ev = rng.uniform(0.05, 4), rng.uniform(10, 140), rng.uniform(0.2, 2)
+    total = load + compute + ev + rng.uniform(0.1, 1.0)
+    epochs = 40
+    system: dict[str, Any] = {
+        "os": {"name": "Linux (Debian GNU/Linux 12)", "version": "12", "kernel": "6.1.0-18-amd64",
+               "arch": "x86_64", "virtualization": "none"},
+        "cpu": {"model": "AMD Ryzen 5 3600 6-Core Processor", "vendor": "AuthenticAMD", "physical_cores": 6,
+                "logical_cores": 12, "max_frequency_mhz": 3600.0, "flags": ["avx", "avx2", "fma"]},
+        "memory_bytes": 32 * 2**30,
+        "software": {"python": "3.11.7", "python_implementation": "CPython",
+                     "packages": {"torch": "2.13.0", "numpy": "2.1.0"}},
+    }
+    if name:
+        acc: dict[str, Any] = {"kind": kind, "vendor": norm.split()[0], "name": name, "normalized_name": norm,
+                               "count": 1, "memory_bytes": mem}
+        if cc:
+            acc.update(compute_capability=cc, driver_version="550.54.15")
+        system["accelerators"] = [acc]
+    result: dict[str, Any] = {
+        "benchmark": WORKLOADS[i % 2], "benchmark_version": 1, "framework": "torch", "framework_version": "2.13.0",
+        "model": "lenet5", "parameters": 61706, "flops_per_sample": 846_000,
+        "dataset": WORKLOADS[i % 2].rsplit("-", 1)[0], "device_kind": kind,
+        "device_name": norm or "AMD Ryzen 5 3600 6-Core Processor", "device_count": 1, "strategy": "single",
+        "launcher": "process", "precision": "fp32", "batch_size": 512, "epochs": epochs, "repeats": 1,
+        "status": "ok",
+        "metrics": {
+            "total_s": round(total, 4), "load_s": round(load, 4), "compute_s": round(compute, 4),
+            "eval_s": round(ev, 4), "accuracy": round(rng.uniform(0.97, 0.99), 4),
+            "throughput_samples_per_s": round(60000 * epochs / compute, 2),
+            "peak_host_rss_bytes": rng.randrange(300, 900) * 2**20,
+            "epoch_s": [round(compute / epochs, 4)] * epochs,
+        },
+    }
+    run: dict[str, Any] = {
+        "schema_version": 1,
+        "started_at": format_datetime(started),
+        "finished_at": format_datetime(started + _dt.timedelta(seconds=round(total) + 1)),
+        "provenance": {"kind": "measured", "runner_version": "0.1.0",
+                       "git_commit": f"{rng.getrandbits(160):040x}", "git_dirty": False,
+                       "command": ["runners/run.py", WORKLOADS[i % 2], "--framework", "torch"], "seed": i},
+        "system": system,
+        "results": [result],
+    }
+    return with_run_id(run)

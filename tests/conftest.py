@@ -1,0 +1,37 @@
+"""Shared test fixtures: a throw-away repository layout and a way to run the tools as a user does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty dataset repository: data/fragments/ and nothing merged yet."""
+    (tmp_path / "data" / "fragments").mkdir(parents=True)
+    return tmp_path
+
+
+def run_tool(tool: str, *args: str, cwd: Path | None = None, env: dict | None = None,
+             timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `python tools/<tool>.py ARGS` (or `runners/<tool>.py`) in a subprocess, as a user would."""
+    script = REPO / "tools" / f"{tool}.py"
+    if not script.exists():
+        script = REPO / "runners" / f"{tool}.py"
+    full_env = dict(os.environ)
+    full_env.pop("GITHUB_ACTIONS", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (paths relative to it) with its bytes: for 'nothing changed' assertions."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
