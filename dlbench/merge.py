@@ -55,7 +55,7 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
             new_runs += res.runs
     if report.problems:
         return report
-    new_runs.sort(key=lambda r: (r["started_at"], r["run_id"]))
+    new_runs.sort(key=lambda r: (r.get("started_at", ""), r["run_id"]))
     report.merged = [r["run_id"] for r in new_runs]
     base = toml_bytes or toml_head().encode("utf-8")
     new_toml = base + "".join(run_block(r) for r in new_runs).encode("utf-8")
