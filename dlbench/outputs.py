@@ -33,7 +33,16 @@ def _schema_reference(ds: Dataset) -> dict[str, bytes]:
     return {"schema/README.md": render_reference().encode("utf-8")}
 
 
-GENERATORS: list[Generator] = [_benchmark_json, _schema_reference]
+def _api_shards(ds: Dataset) -> dict[str, bytes]:
+    from . import shards
+    return shards.build(ds.runs, sha256_hex(ds.toml_bytes))
+
+
+GENERATORS: list[Generator] = [_benchmark_json, _schema_reference, _api_shards]
+
+# Folders whose every file is generated: a file there that no generator produces is stale (listed by
+# `stale`, deleted by `write_changed`), e.g. a shard of a workload that shrank.
+OWNED_DIRS: list[str] = ["data/api/v1"]
 
 
 def generate(ds: Dataset) -> dict[str, bytes]:
@@ -54,14 +63,32 @@ def stale(ds: Dataset, outputs: dict[str, bytes]) -> list[str]:
             current = None
         if current != data:
             bad.append(rel)
-    return bad
+    return bad + _orphans(ds.layout.root, outputs)
+
+
+def _orphans(root: Path, outputs: dict[str, bytes]) -> list[str]:
+    """Files in OWNED_DIRS that no generator produces."""
+    found = []
+    for owned in OWNED_DIRS:
+        for path in sorted((root / owned).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if not path.is_dir() and rel not in outputs:
+                found.append(rel)
+    return found
 
 
 def write_changed(ds: Dataset, outputs: dict[str, bytes]) -> list[str]:
     from .atomic import write_bytes_atomic
     changed = stale(ds, outputs)
     for rel in changed:
-        write_bytes_atomic(ds.layout.root / rel, outputs[rel])
+        if rel in outputs:
+            write_bytes_atomic(ds.layout.root / rel, outputs[rel])
+        else:
+            (ds.layout.root / rel).unlink()
+    for owned in OWNED_DIRS:  # folders left empty by deletions, deepest first
+        for path in sorted((ds.layout.root / owned).rglob("*"), reverse=True):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
     return changed
 
 
