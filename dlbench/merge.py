@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import outputs
 from .atomic import exclusive, write_bytes_atomic
-from .dataset import Layout, read_runs, run_block, toml_head
+from .dataset import Layout, paused_gc, read_existing, run_block, toml_head
 from .problems import Problem
 from .validate import validate_fragments
 
@@ -34,13 +35,14 @@ def fragment_paths(layout: Layout) -> list[Path]:
 
 def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False) -> MergeReport:
     """Merge every fragment; on any invalid fragment, change nothing and return the problems."""
-    with exclusive(layout.lock, lock_timeout):
+    with exclusive(layout.lock, lock_timeout), paused_gc():
         return _merge_locked(layout, dry_run)
 
 
 def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     report = MergeReport()
-    toml_bytes, runs, _ = read_runs(layout)
+    existing = read_existing(layout)
+    toml_bytes, runs = existing.toml_bytes, existing.runs
     known = {r["run_id"]: "data/benchmark.toml" for r in runs}
     paths = fragment_paths(layout)
     results = validate_fragments(paths, known)
@@ -60,10 +62,11 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     base = toml_bytes or toml_head().encode("utf-8")
     new_toml = base + "".join(run_block(r) for r in new_runs).encode("utf-8")
     all_runs = runs + new_runs
-    ds = outputs.Dataset(layout, new_toml, all_runs)
+    ds = outputs.Dataset(layout, new_toml, all_runs, existing.json_bytes, len(runs))
     generated = outputs.generate(ds)
     if dry_run:
         return report
+    _remove_leftovers(layout, generated)
     if new_toml != toml_bytes:
         write_bytes_atomic(layout.toml, new_toml)
         report.written.append("data/benchmark.toml")
@@ -73,15 +76,30 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     return report
 
 
+# A temporary file of `write_bytes_atomic` (".<name>.<8 random characters>.tmp") left by a merge that
+# was killed before renaming it over its target.
+_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def _remove_leftovers(layout: Layout, generated: dict[str, bytes]) -> None:
+    folders = {layout.data} | {(layout.root / rel).parent for rel in generated}
+    for folder in sorted(folders):
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if _LEFTOVER.match(path.name) and path.is_file():
+                    path.unlink()
+
+
 def check(layout: Layout) -> tuple[list[str], list[Problem]]:
     """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted)."""
     from .validate import validate_dataset
     if not layout.toml.exists():
         return ["data/benchmark.toml"], []
-    res = validate_dataset(layout.toml, "data/benchmark.toml")
-    if res.problems:
-        return [], res.problems
-    raw = layout.toml.read_bytes()
-    ds = outputs.Dataset(layout, raw, res.runs)
-    return outputs.stale(ds, outputs.generate(ds)), []
+    with paused_gc():
+        res = validate_dataset(layout.toml, "data/benchmark.toml")
+        if res.problems:
+            return [], res.problems
+        raw = layout.toml.read_bytes()
+        ds = outputs.Dataset(layout, raw, res.runs)
+        return outputs.stale(ds, outputs.generate(ds)), []
 

@@ -19,13 +19,21 @@ class Dataset:
     layout: Layout
     toml_bytes: bytes
     runs: list[dict[str, Any]]
+    # benchmark.json as generated for the first `previous_count` runs, when known: lets a merge append
+    # to it instead of encoding every run again.
+    previous_json: bytes | None = None
+    previous_count: int = 0
 
 
 Generator = Callable[[Dataset], dict[str, bytes]]
 
 
 def _benchmark_json(ds: Dataset) -> dict[str, bytes]:
-    return {"data/benchmark.json": api.render_json(ds.runs, sha256_hex(ds.toml_bytes))}
+    digest = sha256_hex(ds.toml_bytes)
+    data = None
+    if ds.previous_json is not None:
+        data = api.render_json_appended(ds.previous_json, ds.runs, ds.previous_count, digest)
+    return {"data/benchmark.json": data if data is not None else api.render_json(ds.runs, digest)}
 
 
 def _schema_reference(ds: Dataset) -> dict[str, bytes]:
@@ -38,7 +46,12 @@ def _api_shards(ds: Dataset) -> dict[str, bytes]:
     return shards.build(ds.runs, sha256_hex(ds.toml_bytes))
 
 
-GENERATORS: list[Generator] = [_benchmark_json, _schema_reference, _api_shards]
+def _readme_table(ds: Dataset) -> dict[str, bytes]:
+    from .readme_table import generate
+    return generate(ds)
+
+
+GENERATORS: list[Generator] = [_benchmark_json, _schema_reference, _api_shards, _readme_table]
 
 # Folders whose every file is generated: a file there that no generator produces is stale (listed by
 # `stale`, deleted by `write_changed`), e.g. a shard of a workload that shrank.

@@ -46,11 +46,12 @@ def _escape_property(s: str) -> str:
 
 def display_path(path: Path | str) -> str:
     """A path as the user would type it: relative to the working directory when below it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
+    cwd = os.getcwd()  # already free of symbolic links
+    full = os.path.abspath(path)
+    if full == cwd:
+        return "."
+    base = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    return full[len(base):] if full.startswith(base) else str(path)
 
 
 def github_wanted(flag: bool) -> bool:

@@ -16,6 +16,7 @@ Output is deterministic: sorted keys, UTF-8, no NaN, one row per line, a trailin
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter, defaultdict
 from typing import Any, Iterable
@@ -30,14 +31,13 @@ MAX_COMMAND_CHARS = 2000               # a longer command line is cut in the row
 PROVENANCE_KEYS = ("kind", "git_commit", "git_dirty", "runner_version", "contributor", "notes", "cloud")
 RESULT_KEYS = ("benchmark_version", "framework", "framework_version", "model", "device_kind", "device_count",
                "precision", "batch_size", "strategy", "compile", "epochs", "repeats", "status", "message")
+STAT_KEYS = ("median", "min", "max", "iqr")
+
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 class ShardError(Exception):
     """The API cannot be written within its limits; the message says why."""
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def device_of(run: dict[str, Any], result: dict[str, Any]) -> str:
@@ -71,22 +71,27 @@ def _command(cmd: list[str] | None) -> dict[str, Any]:
     return {"command": kept}
 
 
-def flatten(run: dict[str, Any], index: int) -> dict[str, Any]:
-    """Result `index` of `run` as one shard row (absent fields stay absent)."""
-    result = run["results"][index]
+def run_provenance(run: dict[str, Any]) -> dict[str, Any]:
+    """What a row says about where its run came from (shared by the rows of one run)."""
     prov = run.get("provenance", {})
-    row: dict[str, Any] = {"run_id": run["run_id"], "result_index": index, "device": device_of(run, result)}
-    row.update({k: result[k] for k in RESULT_KEYS if k in result})
-    row["metrics"] = {k: v for k, v in result.get("metrics", {}).items() if not isinstance(v, list)}
-    stats = {k: {s: v[s] for s in ("median", "min", "max", "iqr") if s in v} | {"n": len(v.get("samples", []))}
-             for k, v in result.get("stats", {}).items()}
-    if stats:
-        row["stats"] = stats
     provenance = {k: prov[k] for k in PROVENANCE_KEYS if k in prov}
     provenance.update(_command(prov.get("command")))
     if "source" in prov:
         provenance["source"] = prov["source"]
-    row["provenance"] = provenance
+    return provenance
+
+
+def flatten(run: dict[str, Any], index: int, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Result `index` of `run` as one shard row (absent fields stay absent)."""
+    result = run["results"][index]
+    row: dict[str, Any] = {"run_id": run["run_id"], "result_index": index, "device": device_of(run, result)}
+    row.update({k: result[k] for k in RESULT_KEYS if k in result})
+    row["metrics"] = {k: v for k, v in result.get("metrics", {}).items() if not isinstance(v, list)}
+    stats = result.get("stats")
+    if stats:
+        row["stats"] = {k: {s: v[s] for s in STAT_KEYS if s in v} | {"n": len(v.get("samples", ()))}
+                        for k, v in stats.items()}
+    row["provenance"] = run_provenance(run) if provenance is None else provenance
     if "started_at" in run:
         row["started_at"] = run["started_at"]
     return row
@@ -96,8 +101,12 @@ def workload_rows(runs: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, An
     """Every result as a row, grouped by workload (benchmark id), in merge order."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
-        for i, result in enumerate(run.get("results", [])):
-            rows[result["benchmark"]].append(flatten(run, i))
+        results = run.get("results", [])
+        if not results:
+            continue
+        provenance = run_provenance(run)
+        for i, result in enumerate(results):
+            rows[result["benchmark"]].append(flatten(run, i, provenance))
     return dict(rows)
 
 
@@ -106,37 +115,40 @@ def shard_path(benchmark: str, part: int) -> str:
     return f"workloads/{benchmark}/{part}.json"
 
 
+def _head(benchmark: str, part: int, count: int) -> str:
+    return _encode({"api_version": API_VERSION, "benchmark": benchmark, "part": part, "result_count": count})[:-1]
+
+
 def _render_shard(benchmark: str, part: int, lines: list[str]) -> bytes:
-    head = _dumps({"api_version": API_VERSION, "benchmark": benchmark, "part": part,
-                   "result_count": len(lines)})[:-1]
     body = ",\n".join(lines)
-    return f'{head},"results":[\n{body}\n]}}\n'.encode("utf-8")
-
-
-def _shard_size(benchmark: str, part: int, count: int, line_bytes: int) -> int:
-    """Bytes of `_render_shard` for `count` lines totalling `line_bytes`, without rendering it."""
-    empty = len(_render_shard(benchmark, part, []))  # head with result_count 0 and an empty line
-    digits = len(str(count)) - 1
-    return empty + digits + line_bytes + 2 * max(count - 1, 0)
+    return f'{_head(benchmark, part, len(lines))},"results":[\n{body}\n]}}\n'.encode("utf-8")
 
 
 def split(benchmark: str, rows: list[dict[str, Any]], max_bytes: int = MAX_SHARD_BYTES) -> list[bytes]:
-    """The rows of one workload as shard files of at most `max_bytes` each, filled greedily in order."""
+    """The rows of one workload as shard files of at most `max_bytes` each, filled greedily in order.
+
+    A part is closed when the next row would not fit, so the split of earlier rows never depends on
+    later ones: appending rows changes only the last part (and adds new ones).
+    """
     parts: list[bytes] = []
     current: list[str] = []
-    size = 0
+    size = 0        # bytes of the rows in `current`, with their ",\n" separators
+    # Fixed bytes of a part: head, `,"results":[\n`, `\n]}\n`; result_count digits are added per check.
+    fixed = len(_head(benchmark, 1, 0).encode()) - 2 + len(',"results":[\n\n]}\n')
     for row in rows:
-        line = _dumps(row)
-        n = len(line.encode("utf-8"))
-        if current and _shard_size(benchmark, len(parts) + 1, len(current) + 1, size + n) > max_bytes:
+        line = _encode(row)
+        n = len(line.encode("utf-8")) if not line.isascii() else len(line)
+        part_fixed = fixed + len(str(len(parts) + 1)) + len(str(len(current) + 1))
+        if current and part_fixed + size + 2 + n > max_bytes:
             parts.append(_render_shard(benchmark, len(parts) + 1, current))
             current, size = [], 0
-        need = _shard_size(benchmark, len(parts) + 1, len(current) + 1, size + n)
+            part_fixed = fixed + len(str(len(parts) + 1)) + 1
+        need = part_fixed + size + (2 if current else 0) + n
         if need > max_bytes:
             raise ShardError(f"a result of {benchmark} (run {row['run_id']}) needs {need} bytes, "
                              f"more than the {max_bytes}-byte shard limit")
         current.append(line)
-        size += n
+        size += n + (2 if len(current) > 1 else 0)
     if current:
         parts.append(_render_shard(benchmark, len(parts) + 1, current))
     return parts
@@ -146,9 +158,31 @@ def _counted(counter: Counter, runs_by: dict[str, set]) -> list[dict[str, Any]]:
     return [{"name": k, "result_count": counter[k], "run_count": len(runs_by[k])} for k in sorted(counter)]
 
 
+def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "run_count": len({r["run_id"] for r in rows}),
+        "result_count": len(rows),
+        "statuses": dict(sorted(Counter(r["status"] for r in rows).items())),
+        "device_count": len({r["device"] for r in rows}),
+        "frameworks": sorted({r["framework"] for r in rows}),
+        "files": files,
+    }
+
+
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
           max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
     """Every file of the API: {path relative to the repository root: bytes}."""
+    enabled = gc.isenabled()
+    gc.disable()  # millions of short-lived small dicts: collection passes would cost a third of the time
+    try:
+        return _build(runs, source_sha256, max_bytes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int) -> dict[str, bytes]:
     grouped = workload_rows(runs)
     files: dict[str, bytes] = {}
     workloads = []
@@ -163,22 +197,14 @@ def build(runs: list[dict[str, Any]], source_sha256: str = "",
         names = [shard_path(benchmark, i + 1) for i in range(len(parts))]
         for name, data in zip(names, parts):
             files[f"{API_DIR}/{name}"] = data
-        statuses = Counter(r["status"] for r in rows)
-        workloads.append({
-            "benchmark": benchmark,
-            "run_count": len({r["run_id"] for r in rows}),
-            "result_count": len(rows),
-            "statuses": dict(sorted(statuses.items())),
-            "devices": sorted({r["device"] for r in rows}),
-            "frameworks": sorted({r["framework"] for r in rows}),
-            "shards": names,
-        })
+        workloads.append(_workload_entry(benchmark, rows, names))
         for r in rows:
-            devices[r["device"]] += 1
-            device_runs[r["device"]].add(r["run_id"])
-            device_kinds[r["device"]].add(r.get("device_kind", "other"))
-            frameworks[r["framework"]] += 1
-            framework_runs[r["framework"]].add(r["run_id"])
+            device, framework, run_id = r["device"], r["framework"], r["run_id"]
+            devices[device] += 1
+            device_runs[device].add(run_id)
+            device_kinds[device].add(r.get("device_kind", "other"))
+            frameworks[framework] += 1
+            framework_runs[framework].add(run_id)
     device_list = _counted(devices, device_runs)
     for entry in device_list:
         entry["kinds"] = sorted(device_kinds[entry["name"]])

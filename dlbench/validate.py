@@ -132,19 +132,28 @@ class _RunView(Loaded):
         return first + inner - 1 if inner else first
 
 
+def _problems_only(path: Path) -> FileResult:
+    """`validate_fragment` without the run itself (cheaper to send back from a worker process)."""
+    res = validate_fragment(path)
+    res.runs = []
+    return res
+
+
 def validate_fragments(paths: Iterable[Path], known_ids: dict[str, str] | None = None,
-                       jobs: int | None = None) -> list[FileResult]:
+                       jobs: int | None = None, keep_runs: bool = True) -> list[FileResult]:
     """Validate many fragments (in parallel when there are many); flag runs already known or given twice.
 
-    `known_ids` maps run ids already in the dataset to where they are (for the message).
+    `known_ids` maps run ids already in the dataset to where they are (for the message). With
+    `keep_runs=False` the results hold problems and run ids only (enough for checking).
     """
     paths = list(paths)
     jobs = jobs or (os.cpu_count() or 1)
+    one = validate_fragment if keep_runs else _problems_only
     if len(paths) >= PARALLEL_THRESHOLD and jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(validate_fragment, paths, chunksize=max(1, len(paths) // (jobs * 8))))
+            results = list(pool.map(one, paths, chunksize=max(1, len(paths) // (jobs * 8))))
     else:
-        results = [validate_fragment(p) for p in paths]
+        results = [one(p) for p in paths]
     known = dict(known_ids or {})
     for res in results:
         for rid in res.ids:

@@ -9,6 +9,7 @@ from .. import merge as merging
 from ..atomic import Busy
 from ..dataset import DatasetError, Layout
 from ..problems import github_wanted, report
+from ..shards import ShardError
 from .common import add_root, guarded
 
 DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
@@ -44,6 +45,15 @@ def run(argv: list[str] | None) -> int:
     layout = Layout(args.root)
     if not layout.data.is_dir():
         parser.error(f"{layout.data}: no data/ folder here; run from the repository root or pass --root")
+    try:
+        return _run(args, layout)
+    except ShardError as exc:
+        print(f"data/api/v1: {exc}; nothing was changed. Shorten the offending run's text fields, or raise "
+              "MAX_SHARD_BYTES in dlbench/shards.py", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, layout: Layout) -> int:
     if args.check:
         stale, problems = merging.check(layout)
         if problems:

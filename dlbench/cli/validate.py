@@ -41,6 +41,8 @@ def run(argv: list[str] | None) -> int:
         parser.error(f"no such file: {', '.join(map(str, missing))}")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if not args.files and not layout.data.is_dir():
+        parser.error(f"{layout.data}: no data/ folder here; run from the repository root, pass --root or FILEs")
     files = args.files or (fragment_paths(layout) + ([layout.toml] if layout.toml.exists() else []))
     datasets = [f for f in files if f.name == "benchmark.toml"]
     fragments = [f for f in files if f.name != "benchmark.toml"]
@@ -49,15 +51,15 @@ def run(argv: list[str] | None) -> int:
     if fragments:
         dataset_res = next((r for r, f in zip(results, datasets) if f.resolve() == layout.toml.resolve()), None)
         if dataset_res is not None:
-            known = {rid: display_path(layout.toml) for rid in dataset_res.ids}
+            known = dict.fromkeys(dataset_res.ids, display_path(layout.toml))
         else:
             try:
-                known = {rid: display_path(layout.toml) for rid in ids_in(layout)}
+                known = dict.fromkeys(ids_in(layout), display_path(layout.toml))
             except DatasetError as exc:
                 results.append(FileResult(display_path(layout.toml), problems=[Problem(
                     display_path(layout.toml), None, None,
                     f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))
-    results += validate_fragments(fragments, known, jobs=args.jobs)
+    results += validate_fragments(fragments, known, jobs=args.jobs, keep_runs=False)
     problems = [p for r in results for p in r.problems]
     n = report(problems, sys.stderr, github_wanted(args.github))
     bad_files = len({p.file for p in problems})

@@ -1,0 +1,183 @@
+"""The dataset as a table: one row per result, with its run's provenance and system flattened.
+
+`result_rows(runs)` gives plain dicts (no third-party dependency: the README table uses it inside
+`tools/merge.py`); `load_results()` gives a pandas DataFrame for notebooks and `tools/compare.py`:
+
+    from dlbench.analysis import load_results
+    df = load_results()                      # this checkout's data/ (benchmark.json when current)
+    df = load_results("https://raw.githubusercontent.com/dlbench/dlbench/main/data/benchmark.json")
+
+Every row has every column (absent values are NaN / <NA>), in a fixed order (COLUMNS).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterable
+
+from .dataset import DatasetError, Layout, read_runs
+from .paths import REPO_ROOT
+from .schema import load as load_schema
+from .shards import device_of
+from .tomlio import parse_toml_bytes
+
+METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
+HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "accuracy"})
+RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
+                  "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "batch_size",
+                  "epochs", "steps", "warmup_steps", "repeats", "status", "message")
+COLUMNS: tuple[str, ...] = (
+    ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
+     "device", "device_label") + RESULT_COLUMNS + METRICS +
+    ("cpu_model", "cpu_vendor", "cpu_logical_cores", "memory_bytes", "os", "os_version", "kernel", "arch",
+     "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
+     "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty"))
+INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
+                   "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes", "accelerator_count",
+                   "accelerator_memory_bytes")
+FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes"))
+
+
+def unit_of(metric: str) -> str:
+    if metric.endswith("_ms"):
+        return "ms"
+    if metric.endswith("_s"):
+        return "s"
+    if metric.endswith("_bytes"):
+        return "bytes"
+    return {"throughput_samples_per_s": "samples/s"}.get(metric, "")
+
+
+def device_label(device: str, kind: str | None) -> str:
+    """How a device is shown and grouped: its normalized name and kind, e.g. `Apple M1 (mps)`.
+
+    The kind keeps apart the CPU and the GPU of one chip (Apple M1's CPU and its Metal GPU).
+    """
+    return f"{device} ({kind or 'other'})"
+
+
+def source_label(run: dict[str, Any]) -> str:
+    """`measured`, or the title of the publication an imported result comes from."""
+    prov = run.get("provenance", {})
+    if prov.get("kind") == "imported":
+        return prov.get("source", {}).get("title", "imported")
+    return "measured"
+
+
+def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat dict per result (keys: COLUMNS that have a value), in dataset order."""
+    rows = []
+    for run in runs:
+        prov = run.get("provenance", {})
+        system = run.get("system", {})
+        base: dict[str, Any] = {
+            "run_id": run.get("run_id"), "kind": prov.get("kind"), "source": source_label(run),
+            "source_title": prov.get("source", {}).get("title"), "source_url": prov.get("source", {}).get("url"),
+            "contributor": prov.get("contributor"), "started_at": run.get("started_at"),
+            "cpu_model": system.get("cpu", {}).get("model"), "cpu_vendor": system.get("cpu", {}).get("vendor"),
+            "cpu_logical_cores": system.get("cpu", {}).get("logical_cores"),
+            "memory_bytes": system.get("memory_bytes"), "os": system.get("os", {}).get("name"),
+            "os_version": system.get("os", {}).get("version"), "kernel": system.get("os", {}).get("kernel"),
+            "arch": system.get("os", {}).get("arch"), "python": system.get("software", {}).get("python"),
+            "cuda": system.get("software", {}).get("cuda"), "cudnn": system.get("software", {}).get("cudnn"),
+            "rocm": system.get("software", {}).get("rocm"), "storage": system.get("storage"),
+            "cloud": prov.get("cloud"), "runner_version": prov.get("runner_version"),
+            "git_commit": prov.get("git_commit"), "git_dirty": prov.get("git_dirty"),
+        }
+        for index, result in enumerate(run.get("results", [])):
+            row = dict(base)
+            row["result_index"] = index
+            row.update({k: result.get(k) for k in RESULT_COLUMNS})
+            metrics = result.get("metrics", {})
+            row.update({m: metrics.get(m) for m in METRICS})
+            row["device"] = device_of(run, result)
+            row["device_label"] = device_label(row["device"], result.get("device_kind"))
+            acc = _accelerator_of(system, result, row["device"])
+            if acc:
+                row.update(accelerator=acc.get("normalized_name"), accelerator_count=acc.get("count"),
+                           accelerator_memory_bytes=acc.get("memory_bytes"), driver_version=acc.get("driver_version"))
+            rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
+
+
+def _accelerator_of(system: dict[str, Any], result: dict[str, Any], device: str) -> dict[str, Any] | None:
+    if result.get("device_kind") == "cpu":
+        return None
+    accs = [a for a in system.get("accelerators", []) if a.get("kind") == result.get("device_kind")]
+    named = [a for a in accs if a.get("normalized_name") == device]
+    return (named or accs or [None])[0]
+
+
+def read_runs_from(source: str | Path | None = None) -> list[dict[str, Any]]:
+    """The runs of a repository root, a benchmark.json / benchmark.toml / fragment file, or an http(s) URL.
+
+    Raises DatasetError (with what to do) when the source cannot be read.
+    """
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(source, timeout=60) as resp:
+                return _runs_of_json(json.loads(resp.read().decode("utf-8")), source)
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"{source}: cannot fetch the dataset: {exc}") from exc
+    path = Path(source) if source is not None else _default_root()
+    if path.is_dir():
+        layout = Layout(path)
+        if not layout.toml.exists() and layout.json.exists():
+            return read_runs_from(layout.json)
+        if not layout.toml.exists():
+            raise DatasetError(f"{path}: no data/benchmark.toml here: give the repository root or a dataset file")
+        return read_runs(layout)[1]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if path.suffix == ".json":
+        try:
+            return _runs_of_json(json.loads(raw.decode("utf-8")), str(path))
+        except ValueError as exc:
+            raise DatasetError(f"{path}: not valid JSON ({exc}): regenerate it with `python tools/merge.py`") from exc
+    loaded = parse_toml_bytes(raw, str(path))
+    if loaded.data is None or loaded.problems:
+        first = loaded.problems[0].format() if loaded.problems else f"{path}: unreadable"
+        raise DatasetError(f"{first} (run `python tools/validate.py {path}`)")
+    return loaded.data["runs"] if "runs" in loaded.data else [loaded.data]
+
+
+def _runs_of_json(doc: Any, where: str) -> list[dict[str, Any]]:
+    runs = doc.get("runs") if isinstance(doc, dict) else doc
+    if not isinstance(runs, list):
+        raise DatasetError(f"{where}: no list of runs: expected data/benchmark.json's {{\"runs\": [...]}}")
+    return runs
+
+
+def _default_root() -> Path:
+    cwd = Path.cwd()
+    return cwd if (cwd / "data" / "benchmark.toml").exists() else REPO_ROOT
+
+
+def load_results(path_or_root: str | Path | None = None):
+    """Every result as a pandas DataFrame, one row per result with the columns COLUMNS.
+
+    `path_or_root`: a repository root (default: the current directory when it holds data/, else this
+    checkout), a benchmark.json, benchmark.toml or fragment file, or the http(s) URL of a benchmark.json.
+    """
+    return frame(result_rows(read_runs_from(path_or_root)))
+
+
+def frame(rows: list[dict[str, Any]]):
+    """Rows from `result_rows` as a DataFrame with fixed columns and dtypes."""
+    import pandas as pd
+
+    df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    for col in INTEGER_COLUMNS + tuple(m for m in METRICS if m.endswith("_bytes")):
+        df[col] = pd.array(df[col], dtype="Int64")
+    for col in FLOAT_COLUMNS:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    df["git_dirty"] = pd.array(df["git_dirty"], dtype="boolean")
+    text = "str" if int(pd.__version__.split(".")[0]) >= 3 else object   # missing stays missing, never "nan"
+    for col in COLUMNS:
+        if col not in INTEGER_COLUMNS and col not in METRICS and col != "git_dirty":
+            df[col] = df[col].astype(text)
+    return df

@@ -1,0 +1,128 @@
+"""`python tools/compare.py`: how much faster is one device than another, from the dataset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..analysis import HIGHER_IS_BETTER, METRICS, frame, read_runs_from, result_rows
+from ..compare import DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
+from ..compare_output import FORMATS, PLOT_SUFFIXES, plot
+from ..dataset import DatasetError
+from .common import guarded
+
+DESCRIPTION = """Compare devices on one metric. Results are grouped by setting (workload and its benchmark
+version, framework, precision, batch size: only results of one setting are compared with each other),
+then by device and source (measured, or the publication an imported result comes from). Each row shows
+how many results it holds (n), their median, min, max and IQR, and with --baseline the speedup: the
+ratio of medians against the baseline device in the same setting, oriented so that > 1 means faster
+(better). Rows with fewer than --min-results results are marked "few results"; results of different
+benchmark versions, and measured and imported results, are never pooled. Example:
+  python tools/compare.py --workload mnist-lenet5 --metric compute_s --baseline "Ryzen 5" --plot cmp.png
+Exit status: 0 success; 1 nothing matches the filters or the dataset cannot be read; 2 a usage error
+(such as an unknown --baseline device: the known ones are listed)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="compare.py", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_argument_group("data")
+    src.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                     help="repository root holding data/ (default: the current directory)")
+    src.add_argument("--data", default=None, metavar="FILE_OR_URL",
+                     help="read this benchmark.json, benchmark.toml or fragment, or a benchmark.json URL, "
+                          "instead of ROOT/data")
+    f = p.add_argument_group("filters (repeatable; a result passes when it matches any value given)")
+    f.add_argument("--workload", "--benchmark", dest="workloads", action="append", default=[], metavar="ID",
+                   help="workload (benchmark id), e.g. mnist-lenet5")
+    f.add_argument("--framework", dest="frameworks", action="append", default=[], metavar="NAME",
+                   help="framework, e.g. torch, tensorflow")
+    f.add_argument("--device", dest="devices", action="append", default=[], metavar="TEXT",
+                   help="device: any part of its name and kind, case-insensitive, e.g. 'RTX 3050' or '(mps)'")
+    f.add_argument("--precision", dest="precisions", action="append", default=[], metavar="P",
+                   help="precision, e.g. fp32, mixed-fp16, unknown")
+    f.add_argument("--batch-size", dest="batch_sizes", action="append", default=[], type=int, metavar="N",
+                   help="batch size per device")
+    f.add_argument("--status", dest="statuses", action="append", default=[],
+                   choices=["ok", "oom", "error", "timeout", "any"],
+                   help="result status: ok (default), oom, error, timeout, or any; failed results are "
+                        "shown in the note column")
+    f.add_argument("--kind", dest="kinds", action="append", default=[], choices=["measured", "imported"],
+                   help="only measured results, or only imported (published) ones (default: both, never pooled)")
+    c = p.add_argument_group("comparison")
+    c.add_argument("--metric", choices=METRICS, default=None, metavar="METRIC",
+                   help=f"metric to compare, one of {', '.join(METRICS)} (default: the first of {', '.join(DEFAULT_METRICS)} that the "
+                        f"selection has); higher is better for {', '.join(sorted(HIGHER_IS_BETTER))}, "
+                        "lower for the others (times, memory, loss)")
+    c.add_argument("--baseline", default=None, metavar="DEVICE",
+                   help="device the speedups are relative to: its full label as shown in the table, its name, "
+                        "or a part of it that names one device")
+    c.add_argument("--min-results", type=int, default=3, metavar="N",
+                   help="mark rows with fewer than N results as 'few results' (default: 3); they are still shown")
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=sorted(FORMATS), default="table",
+                     help="table (default, aligned text), markdown, csv or json, to stdout")
+    out.add_argument("--plot", type=Path, default=None, metavar="FILE",
+                     help="also draw the comparison as a bar chart with min-max error bars (.png or .svg)")
+    out.add_argument("--list", action="store_true",
+                     help="list the workloads and devices of the selection (with result counts) instead")
+    return p
+
+
+def run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.min_results < 1:
+        parser.error("--min-results must be at least 1")
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
+        parser.error(f"--plot {args.plot}: give a file name ending in .png or .svg")
+    if args.plot is not None and not args.plot.resolve().parent.is_dir():
+        parser.error(f"--plot {args.plot}: the folder {args.plot.parent} does not exist")
+    statuses = [] if "any" in args.statuses else (args.statuses or ["ok"])
+    filters = Filters(args.workloads, args.frameworks, args.devices, args.precisions, args.batch_sizes,
+                      statuses, args.kinds)
+    source = args.data if args.data is not None else args.root
+    if args.data is None and not (args.root / "data").is_dir():
+        parser.error(f"{args.root}: no data/ folder here: run from the repository root, or pass --root or --data")
+    try:
+        df = frame(result_rows(read_runs_from(source)))
+        selected = select(df, filters)
+        if args.list:
+            _list(selected)
+            return 0
+        metric = args.metric or default_metric(selected)
+        if args.metric is None:
+            print(f"comparing {metric} (the default: pass --metric to choose another)", file=sys.stderr)
+        result = compare(selected, metric, args.baseline, args.min_results)
+    except DatasetError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except CompareError as exc:
+        print(f"compare.py: {exc}", file=sys.stderr)
+        return exc.status
+    if result.left_out:
+        print(f"{result.left_out} selected result(s) have no {metric} and are left out", file=sys.stderr)
+    sys.stdout.write(FORMATS[args.format](result))
+    if args.plot is not None:
+        plot(result, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _list(df) -> None:
+    counts = df.groupby(["benchmark", "device_label"], dropna=False).size()
+    current = None
+    for (bench, label), n in counts.items():
+        if bench != current:
+            print(bench)
+            current = bench
+        print(f"  {label}: {n} result(s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded(lambda: run(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

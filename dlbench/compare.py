@@ -1,0 +1,207 @@
+"""Comparing devices on one metric: selection, grouping, medians, spread and speedup against a baseline.
+
+A comparison is only fair between results of the same workload *setting*: the same benchmark and
+benchmark_version, framework, precision and batch size. Results are grouped by setting, then by device
+and source (measured, or the imported publication): each group becomes one row with its number of results
+n, median, min, max and IQR. Results of different benchmark versions, or measured and imported results,
+are never pooled. The speedup of a row is the ratio of its median to the baseline device's median in the
+same setting, oriented so that > 1 means better (faster, for times). Groups with fewer than `min_results`
+results are kept and marked as few results, never hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import HIGHER_IS_BETTER, METRICS, unit_of
+
+SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size")
+DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_ms")
+ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
+                        "iqr", "speedup", "failed", "few_results", "is_baseline", "note")
+
+
+class CompareError(Exception):
+    """The comparison cannot be made; `status` is the exit status (1 empty selection, 2 usage error)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Filters:
+    workloads: list[str] = field(default_factory=list)
+    frameworks: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    precisions: list[str] = field(default_factory=list)
+    batch_sizes: list[int] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=lambda: ["ok"])   # empty: any status
+    kinds: list[str] = field(default_factory=list)                # measured / imported; empty: both
+
+
+@dataclass
+class Comparison:
+    metric: str
+    higher_is_better: bool
+    baseline: str | None
+    min_results: int
+    rows: list[dict[str, Any]]
+    left_out: int = 0          # selected results without a value of the metric
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.metric)
+
+    def settings(self) -> list[tuple]:
+        return list(dict.fromkeys(tuple(r[k] for k in SETTING) for r in self.rows))
+
+
+def select(df, filters: Filters):
+    """The rows of `df` that pass every filter; CompareError naming the filter that matched nothing."""
+    steps = [
+        ("--workload", "benchmark", filters.workloads, lambda col, vals: col.isin(vals)),
+        ("--framework", "framework", filters.frameworks, lambda col, vals: col.isin(vals)),
+        ("--precision", "precision", filters.precisions, lambda col, vals: col.isin(vals)),
+        ("--batch-size", "batch_size", filters.batch_sizes, lambda col, vals: col.isin(vals)),
+        ("--status", "status", filters.statuses, lambda col, vals: col.isin(vals)),
+        ("--kind", "kind", filters.kinds, lambda col, vals: col.isin(vals)),
+        ("--device", "device_label", filters.devices, _device_match),
+    ]
+    if df.empty:
+        raise CompareError("the dataset has no results yet: run a benchmark (runners/run.py) or import some")
+    for option, column, values, match in steps:
+        if not values:
+            continue
+        kept = df[match(df[column], values).fillna(False).astype(bool)]
+        if kept.empty:
+            known = sorted({str(v) for v in df[column].dropna().unique()})
+            given = " ".join(f"{option} {v!r}" for v in values)
+            raise CompareError(f"no result matches {given} (among {len(df)} result(s) selected so far; "
+                               f"known {column} values: {', '.join(known) or 'none'})")
+        df = kept
+    return df
+
+
+def _device_match(col, values: list[str]):
+    lowered = col.str.lower()
+    hit = None
+    for v in values:
+        h = lowered.str.contains(v.lower(), regex=False)
+        hit = h if hit is None else (hit | h)
+    return hit
+
+
+def default_metric(df) -> str:
+    """The first of DEFAULT_METRICS that any selected result has."""
+    for metric in DEFAULT_METRICS:
+        if df[metric].notna().any():
+            return metric
+    present = [m for m in METRICS if df[m].notna().any()]
+    raise CompareError(f"the selected results have none of {', '.join(DEFAULT_METRICS)}; "
+                       f"pass --metric with one they have: {', '.join(present) or 'none'}")
+
+
+def resolve_baseline(labels: list[str], wanted: str) -> str:
+    """The device label `wanted` names: exactly (label or device name, any case) or as a unique substring."""
+    low = wanted.strip().lower()
+    exact = [lab for lab in labels if lab.lower() == low or lab.lower().rsplit(" (", 1)[0] == low]
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or [lab for lab in labels if low in lab.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    listing = "; ".join(sorted(labels))
+    if matches:
+        raise CompareError(f"--baseline {wanted!r} is ambiguous: it matches {'; '.join(sorted(matches))}: "
+                           "give one of them in full", 2)
+    raise CompareError(f"--baseline {wanted!r} is not a device of the selected results; known devices: {listing}", 2)
+
+
+def compare(df, metric: str, baseline: str | None = None, min_results: int = 3) -> Comparison:
+    """Group the selected results (see the module docstring) and compute medians, spread and speedup."""
+    higher = metric in HIGHER_IS_BETTER
+    df = df.copy()
+    ok = df["status"] == "ok"
+    has = df[metric].notna() & ok
+    left_out = int((ok & ~has).sum())
+    if not has.any():
+        present = [m for m in METRICS if df.loc[ok, m].notna().any()]
+        raise CompareError(f"no selected result has {metric}; metrics they have: {', '.join(present) or 'none'}")
+    labels = sorted(set(df.loc[has, "device_label"]))
+    base_label = resolve_baseline(labels, baseline) if baseline else None
+    keep = has | ~ok                                   # failed results are shown as such, not dropped
+    df = df[keep]
+    keys = list(SETTING) + ["device_label", "source"]
+    rows: list[dict[str, Any]] = []
+    for key, group in df.groupby(keys, dropna=False, sort=False):
+        values = group.loc[group["status"] == "ok", metric].astype("float64")
+        failed = group.loc[group["status"] != "ok", "status"].value_counts().sort_index()
+        row = {k: _plain(v) for k, v in zip(keys, key)}
+        first = group.iloc[0]
+        row.update(device=first["device"], device_kind=first["device_kind"], kind=first["kind"], n=int(len(values)))
+        if len(values):
+            row.update(median=float(values.median()), min=float(values.min()), max=float(values.max()),
+                       iqr=float(values.quantile(0.75) - values.quantile(0.25)))
+        else:
+            row.update(median=None, min=None, max=None, iqr=None)
+        row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
+        rows.append(row)
+    _speedups(rows, base_label, higher)
+    for row in rows:
+        row["few_results"] = 0 < row["n"] < min_results
+        notes = []
+        if row["is_baseline"]:
+            notes.append("baseline")
+        if row["few_results"]:
+            notes.append(f"few results (n={row['n']} < {min_results})")
+        if row["failed"]:
+            notes.append(f"failed: {row['failed']}")
+        row["note"] = "; ".join(notes) or None
+    rows.sort(key=lambda r: _order(r, higher))
+    rows = [{k: r.get(k) for k in ROW_FIELDS} for r in rows]
+    return Comparison(metric, higher, base_label, min_results, rows, left_out)
+
+
+def _plain(value: Any) -> Any:
+    """A grouping key as a JSON-ready value: None for missing, int for whole numbers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        import pandas as pd
+        if value is pd.NA:
+            return None
+    except ImportError:  # pragma: no cover - pandas is required for comparing
+        pass
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
+
+
+def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool) -> None:
+    by_setting: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_setting.setdefault(tuple(row[k] for k in SETTING), []).append(row)
+    for group in by_setting.values():
+        bases = [r for r in group if r["device_label"] == base_label and r["n"]]
+        # One baseline row per setting: measured before imported, then the one with most results.
+        bases.sort(key=lambda r: (r["kind"] != "measured", -r["n"], r["source"]))
+        base = bases[0] if bases else None
+        for row in group:
+            row["is_baseline"] = row is base
+            row["speedup"] = None
+            if base is None or not row["n"]:
+                continue
+            num, den = (row["median"], base["median"]) if higher else (base["median"], row["median"])
+            if den:
+                row["speedup"] = num / den
+
+
+def _order(row: dict[str, Any], higher: bool) -> tuple:
+    setting = tuple((v is None, str(v) if not isinstance(v, int) else f"{v:012d}") for v in
+                    (row[k] for k in SETTING))
+    median = row["median"]
+    rank = (median is None, -(median or 0) if higher else (median or 0))
+    return setting + (rank, row["device_label"], row["source"])

@@ -1,0 +1,167 @@
+"""A `Comparison` as text, Markdown, CSV, JSON and a bar chart (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .compare import ROW_FIELDS, SETTING, Comparison
+
+TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A figure for people: 4 significant digits, whole numbers from 10,000, bytes in MiB."""
+    if value is None:
+        return "-"
+    if unit == "bytes":
+        return f"{value / 2**20:.0f} MiB"
+    if abs(value) >= 10_000:
+        return f"{value:.0f}"
+    return f"{value:.4g}"
+
+
+def setting_title(setting: tuple) -> str:
+    bench, version, framework, precision, batch = setting
+    return (f"{bench} (benchmark version {version if version is not None else '-'}), framework {framework}, "
+            f"precision {precision}, batch {batch if batch is not None else '-'}")
+
+
+def metric_line(c: Comparison) -> str:
+    unit = f" in {c.unit}" if c.unit else ""
+    better = "higher" if c.higher_is_better else "lower"
+    line = f"{c.metric}{unit}, {better} is better; median, min and max over the results of each device"
+    if c.baseline:
+        word = "faster" if c.unit in ("s", "ms", "samples/s") else "better"
+        line += f"; speedup = how many times {word} than {c.baseline} in the same setting"
+    return line
+
+
+def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
+    unit = c.unit
+    source = row["source"] if row["kind"] == "measured" else f"imported: {row['source']}"
+    speedup = f"{row['speedup']:.2f}x" if row["speedup"] is not None else "-"
+    return [escape(row["device_label"]), escape(source), str(row["n"]), fmt(row["median"], unit),
+            fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit), speedup, escape(row["note"] or "")]
+
+
+def _blocks(c: Comparison) -> list[tuple[tuple, list[dict[str, Any]]]]:
+    return [(s, [r for r in c.rows if tuple(r[k] for k in SETTING) == s]) for s in c.settings()]
+
+
+def _block_title(c: Comparison, setting: tuple, rows: list[dict[str, Any]]) -> str:
+    title = setting_title(setting)
+    if c.baseline and not any(r["is_baseline"] for r in rows):
+        title += f" (no {c.baseline} result in this setting: no speedups)"
+    return title
+
+
+def to_text(c: Comparison) -> str:
+    from tabulate import tabulate
+    out = [metric_line(c), ""]
+    for setting, rows in _blocks(c):
+        out.append(_block_title(c, setting, rows))
+        table = [_cells(c, r, lambda s: s) for r in rows]
+        out.append(tabulate(table, headers=TABLE_COLUMNS, tablefmt="simple", disable_numparse=True,
+                            colalign=("left", "left") + ("right",) * 6 + ("left",)))
+        out.append("")
+    return "\n".join(out)
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell: no column breaks, no HTML, no emphasis."""
+    out = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "*_`[]":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def to_markdown(c: Comparison) -> str:
+    out = [md_escape(metric_line(c)), ""]
+    for setting, rows in _blocks(c):
+        out += [f"**{md_escape(_block_title(c, setting, rows))}**", ""]
+        out.append("| " + " | ".join(TABLE_COLUMNS) + " |")
+        out.append("| " + " | ".join("---:" if h in ("n", "median", "min", "max", "IQR", "speedup") else "---"
+                                     for h in TABLE_COLUMNS) + " |")
+        out += ["| " + " | ".join(_cells(c, r, md_escape)) + " |" for r in rows]
+        out.append("")
+    return "\n".join(out)
+
+
+def _records(c: Comparison) -> list[dict[str, Any]]:
+    return [dict(r, metric=c.metric, unit=c.unit, higher_is_better=c.higher_is_better, baseline=c.baseline)
+            for r in c.rows]
+
+
+def to_csv(c: Comparison) -> str:
+    buf = io.StringIO()
+    fields = list(ROW_FIELDS) + ["metric", "unit", "higher_is_better", "baseline"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for rec in _records(c):
+        writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def to_json(c: Comparison) -> str:
+    doc = {"metric": c.metric, "unit": c.unit, "higher_is_better": c.higher_is_better, "baseline": c.baseline,
+           "min_results": c.min_results, "rows": c.rows}
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _stable_ids(svg: str) -> str:
+    """Matplotlib names some clip paths after object addresses: renumber every such id in order of use."""
+    names: dict[str, str] = {}
+    return re.sub(r"\bp[0-9a-f]{10}\b", lambda m: names.setdefault(m.group(0), f"clip{len(names)}"), svg)
+
+
+FORMATS = {"table": to_text, "markdown": to_markdown, "csv": to_csv, "json": to_json}
+
+
+def plot(c: Comparison, path: Path) -> None:
+    """The comparison as horizontal bars (median) with min-max error bars, one panel per setting.
+
+    Written as PNG or SVG by the file's suffix; the same comparison gives the same bytes.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    blocks = _blocks(c)
+    heights = [max(1, len(rows)) * 0.45 + 1.1 for _, rows in blocks]
+    fig = Figure(figsize=(10, sum(heights)), layout="constrained")
+    axes = fig.subplots(len(blocks), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    unit = f" ({c.unit})" if c.unit else ""
+    for ax, (setting, rows) in zip(axes, blocks):
+        shown = [r for r in rows if r["median"] is not None]
+        labels = [r["device_label"] + ("" if r["kind"] == "measured" else " [imported]") for r in shown]
+        medians = [r["median"] for r in shown]
+        err = [[r["median"] - r["min"] for r in shown], [r["max"] - r["median"] for r in shown]]
+        colors = ["tab:orange" if r["is_baseline"] else ("tab:blue" if r["kind"] == "measured" else "tab:gray")
+                  for r in shown]
+        ys = list(range(len(shown)))
+        ax.barh(ys, medians, xerr=err, color=colors, capsize=3)
+        ax.set_yticks(ys, labels)
+        ax.invert_yaxis()
+        for y, r in zip(ys, shown):
+            text = f"n={r['n']}" + (f", {r['speedup']:.2f}x" if r["speedup"] is not None else "")
+            if r["few_results"]:
+                text += " (few results)"
+            ax.annotate(text, (r["max"], y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.set_title(_block_title(c, setting, rows), fontsize=9, loc="left")
+        ax.set_xlabel(f"{c.metric}{unit}, {'higher' if c.higher_is_better else 'lower'} is better")
+        ax.margins(x=0.25)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".svg":
+        buf = io.StringIO()
+        with matplotlib.rc_context({"svg.hashsalt": "dlbench", "svg.fonttype": "none"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        Path(path).write_text(_stable_ids(buf.getvalue()), encoding="utf-8")
+    else:
+        fig.savefig(path, format="png", dpi=100, metadata={"Software": None})

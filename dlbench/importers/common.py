@@ -1,0 +1,141 @@
+"""What the importers share: device and CPU names, the imported run's skeleton, checking and writing.
+
+Importers collect `Problem`s (file, line, message) as warnings instead of raising, so that a user sees
+everything that could not be mapped at once; a run that would not be schema-valid is reported, not written.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..devices import cpu_name, normalize_name, vendor_of
+from ..fragment import with_run_id, write
+from ..problems import Problem, display_path
+from ..validate import validate_run
+
+_MEMORY_SUFFIX = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*(?:[GMT]i?B)\s*$", re.I)
+_KIND_OF_VENDOR = {"NVIDIA": "cuda", "AMD": "rocm", "Apple": "mps", "Intel": "xpu"}
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    kind: str             # device_kind: cuda, rocm, mps, other
+    vendor: str | None
+    name: str             # as published, memory suffix removed
+    normalized_name: str
+
+
+def accelerator(raw: str) -> Accelerator:
+    """A published GPU name as the schema's accelerator identity, named by `dlbench.devices.normalize_name`.
+
+    'RTX 3050 8GB' -> NVIDIA RTX 3050 (cuda); 'NVIDIA GeForce RTX 2060 5980 MB' -> NVIDIA RTX 2060;
+    'Nvidia Titan X' -> NVIDIA Titan X; 'Radeon RX 6800' -> AMD Radeon RX 6800 (rocm). A trailing memory size
+    is dropped first: drivers do not report it for these cards, so the name matches measured results
+    (the size goes to memory_bytes).
+    """
+    name = _MEMORY_SUFFIX.sub("", raw.strip()).strip() or raw.strip()
+    normalized = normalize_name(name)
+    vendor = vendor_of(normalized)
+    return Accelerator(_KIND_OF_VENDOR.get(vendor or "", "other"), vendor, name, normalized)
+
+
+def cpu_identity(raw: str) -> tuple[str, str | None]:
+    """A published CPU description as (model, vendor or None).
+
+    'M1 2020' -> ('Apple M1', 'Apple') (the year is the Mac's); 'AMD Ryzen5 3.6GHz' -> ('AMD Ryzen 5 3.6GHz',
+    'AMD'); otherwise named by `dlbench.devices.cpu_name` as the runner names CPUs ('Intel(R) Core(TM)
+    i7-2600K CPU @ 3.40GHz' -> 'Intel Core i7-2600K'), with the vendor when it is its first word.
+    """
+    text = " ".join(raw.split())
+    apple = re.match(r"^(?:Apple\s+)?(M[1-9](?:\s+(?:Pro|Max|Ultra))?)(?:\s+(?:19|20)[0-9]{2})?$", text)
+    if apple:
+        return f"Apple {apple.group(1)}", "Apple"
+    text = cpu_name(re.sub(r"\b(Ryzen)([3579])\b", r"\1 \2", text))
+    first = text.split()[0].lower() if text else ""
+    vendor = {"amd": "AMD", "intel": "Intel", "apple": "Apple"}.get(first)
+    return text, vendor
+
+
+def slug(text: str) -> str:
+    """Lower-case words joined by '-': 'VGG [A]' -> 'vgg-a', 'Fashion MNIST' -> 'fashion-mnist'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def imported_run(source: dict[str, str], original: dict[str, Any], system: dict[str, Any],
+                 results: list[dict[str, Any]], notes: str | None = None) -> dict[str, Any]:
+    """A run of imported results (JSON form, run_id set). Empty parts are left out, never filled in."""
+    provenance: dict[str, Any] = {"kind": "imported", "source": {k: v for k, v in source.items() if v}}
+    if notes:
+        provenance["notes"] = notes
+    if original:
+        provenance["original"] = original
+    run: dict[str, Any] = {"schema_version": 1, "provenance": provenance,
+                           "system": {k: v for k, v in system.items() if v not in (None, {}, [])},
+                           "results": results}
+    return with_run_id(run)
+
+
+@dataclass
+class Candidate:
+    """One run an importer produced, where in the input it came from, and a label for messages."""
+
+    run: dict[str, Any]
+    file: str
+    line: int | None
+    label: str
+
+
+@dataclass
+class ImportResult:
+    candidates: list[Candidate] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    fatal: bool = False   # the input could not be used at all
+
+    def warn(self, file: str, line: int | None, message: str, field_path: str | None = None) -> None:
+        self.warnings.append(Problem(file, line, field_path, message, "import-warning"))
+
+    def extend(self, other: "ImportResult") -> None:
+        self.candidates += other.candidates
+        self.warnings += other.warnings
+        self.fatal = self.fatal or other.fatal
+
+
+def checked(result: ImportResult) -> list[Candidate]:
+    """The candidates that are schema-valid; each invalid one becomes a warning naming what is missing."""
+    good = []
+    for cand in result.candidates:
+        problems = validate_run(cand.run, cand.label)
+        if problems:
+            said = dict.fromkeys(re.sub(r"\[[0-9]+\]", "[*]", f"{p.field}: {p.message}" if p.field else p.message)
+                                 for p in problems)
+            details = "; ".join(list(said)[:3])
+            why = " (the source does not publish it, and imports never invent values)" \
+                if "missing required field" in details else ""
+            result.warn(cand.file, cand.line, f"{cand.label}: not imported: not schema-valid: {details}{why}")
+        else:
+            good.append(cand)
+    return good
+
+
+def write_candidates(cands: list[Candidate], out_dir: Path, dry_run: bool, out: TextIO = sys.stdout) -> int:
+    """Write each run as `<out_dir>/<run_id>.toml` (or only say so with dry_run); return how many."""
+    if cands and not dry_run:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for cand in sorted(cands, key=lambda c: (c.file, c.line or 0, c.run["run_id"])):
+        target = out_dir / f"{cand.run['run_id']}.toml"
+        if not dry_run:
+            write(cand.run, out_dir)
+        verb = "would write" if dry_run else "wrote"
+        print(f"{verb} {display_path(target)}  ({cand.label})", file=out)
+    return len(cands)
+
+
+def print_warnings(result: ImportResult, err: TextIO = sys.stderr) -> None:
+    for w in sorted(result.warnings, key=lambda p: (p.file, p.line or 0, p.message)):
+        where = f"{w.file}:{w.line}:" if w.line else f"{w.file}:"
+        field_part = f" {w.field}:" if w.field else ""
+        print(f"{where}{field_part} warning: {w.message}", file=err)

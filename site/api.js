@@ -1,0 +1,44 @@
+// Reading the sharded JSON API (docs/api.md): the index, then the parts of one workload.
+
+const CONCURRENT_FETCHES = 4;
+
+export async function fetchJson(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`${url}: could not be fetched (${err.message})`);
+  }
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+  try {
+    return await response.json();
+  } catch {
+    throw new Error(`${url}: is not valid JSON`);
+  }
+}
+
+export function loadIndex(base) {
+  return fetchJson(`${base}/index.json`).then((index) => {
+    if (index.api_version !== 1 || !Array.isArray(index.workloads)) {
+      throw new Error(`${base}/index.json: not a version 1 dlbench API index`);
+    }
+    return index;
+  });
+}
+
+// Every row of a workload, in merge order; `progress(done, total)` is called as parts arrive.
+export async function loadWorkload(base, workload, progress = () => {}) {
+  const files = workload.files;
+  const parts = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  async function worker() {
+    while (next < files.length) {
+      const i = next++;
+      parts[i] = await fetchJson(`${base}/${files[i]}`);
+      progress(++done, files.length);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_FETCHES, files.length) }, worker));
+  return parts.flatMap((p) => p.results.map((row) => ({ ...row, benchmark: p.benchmark })));
+}

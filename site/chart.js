@@ -1,0 +1,65 @@
+// The bar chart: the median of one metric per device, drawn as SVG. Device names are inserted as text.
+import { median, metricValue } from "./format.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const BAR_HEIGHT = 22;
+const GAP = 6;
+const LABEL_WIDTH = 260;
+const VALUE_WIDTH = 110;
+const WIDTH = 900;
+const MAX_LABEL_CHARS = 40;
+
+// [{device, median, count}] for rows with status ok and a value of the metric, best first.
+export function medianByDevice(rows, metric) {
+  const values = new Map();
+  for (const row of rows) {
+    const v = metricValue(row, metric.key);
+    if (row.status !== "ok" || v === undefined) continue;
+    if (!values.has(row.device)) values.set(row.device, []);
+    values.get(row.device).push(v);
+  }
+  const out = [...values].map(([device, vs]) => ({ device, median: median(vs), count: vs.length }));
+  const sign = metric.better === "higher" ? -1 : 1;
+  out.sort((a, b) => sign * (a.median - b.median) || (a.device < b.device ? -1 : 1));
+  return out;
+}
+
+function el(name, attrs = {}) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
+
+export function renderChart(container, caption, rows, metric) {
+  container.replaceChildren();
+  if (!metric) {
+    caption.textContent = "No metric to chart.";
+    return;
+  }
+  const bars = medianByDevice(rows, metric);
+  caption.textContent = bars.length
+    ? `Median ${metric.label.toLowerCase()} per device over the matching ok results (${metric.better} is better)`
+    : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
+  if (!bars.length) return;
+  const max = Math.max(...bars.map((b) => b.median)) || 1;
+  const height = bars.length * (BAR_HEIGHT + GAP) + GAP;
+  const svg = el("svg", { viewBox: `0 0 ${WIDTH} ${height}`, role: "img", "aria-labelledby": "chart-caption" });
+  const span = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  bars.forEach((bar, i) => {
+    const y = GAP + i * (BAR_HEIGHT + GAP);
+    const g = el("g", { class: "bar-row" });
+    g.dataset.device = bar.device;
+    const title = el("title");
+    title.textContent = `${bar.device}: ${metric.format(bar.median)} (median of ${bar.count})`;
+    const label = el("text", { class: "label", x: LABEL_WIDTH - 8, y: y + BAR_HEIGHT / 2, "text-anchor": "end", "dominant-baseline": "middle" });
+    label.textContent = bar.device.length > MAX_LABEL_CHARS ? `${bar.device.slice(0, MAX_LABEL_CHARS - 1)}…` : bar.device;
+    const w = Math.max(1, (bar.median / max) * span);
+    const rect = el("rect", { class: "bar", x: LABEL_WIDTH, y, width: w.toFixed(1), height: BAR_HEIGHT });
+    rect.dataset.value = String(bar.median);
+    const value = el("text", { class: "value", x: LABEL_WIDTH + w + 6, y: y + BAR_HEIGHT / 2, "dominant-baseline": "middle" });
+    value.textContent = metric.format(bar.median);
+    g.append(title, label, rect, value);
+    svg.append(g);
+  });
+  container.append(svg);
+}

@@ -1,0 +1,146 @@
+// The results table: columns, sorting and rows. Every value from the data is inserted as text.
+import { METRICS, commitUrl, metricValue, safeHttpUrl, shellJoin } from "./format.js";
+
+const text = (v) => (v === undefined || v === null ? undefined : String(v));
+
+// Columns for the loaded rows: the fixed ones, the key metrics some row has, status and provenance.
+export function columnsFor(rows) {
+  const metricCols = METRICS.filter((m) => m.table && rows.some((r) => metricValue(r, m.key) !== undefined)).map((m) => ({
+    key: m.key,
+    label: m.label,
+    numeric: true,
+    value: (r) => metricValue(r, m.key),
+    format: m.format,
+  }));
+  return [
+    { key: "workload", label: "Workload", value: (r) => r.benchmark },
+    { key: "device", label: "Device", value: (r) => text(r.device) },
+    { key: "framework", label: "Framework", value: (r) => [r.framework, r.framework_version].filter(Boolean).join(" ") },
+    { key: "precision", label: "Precision", value: (r) => text(r.precision) },
+    { key: "batch_size", label: "Batch size", numeric: true, value: (r) => r.batch_size, format: (v) => String(v) },
+    ...metricCols,
+    { key: "status", label: "Status", value: (r) => text(r.status), cell: statusCell },
+    { key: "provenance", label: "Provenance", sortable: false, cell: provenanceCell },
+  ];
+}
+
+// Rows sorted by a column; rows without a value come last in both directions; ties keep merge order.
+export function sortRows(rows, column, dir) {
+  if (!column) return rows;
+  const sign = dir === "desc" ? -1 : 1;
+  const keyed = rows.map((row, i) => ({ row, i, v: column.value(row) }));
+  keyed.sort((a, b) => {
+    const am = a.v === undefined || a.v === "";
+    const bm = b.v === undefined || b.v === "";
+    if (am || bm) return am === bm ? a.i - b.i : am ? 1 : -1;
+    const c = column.numeric ? a.v - b.v : a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+    return c ? sign * c : a.i - b.i;
+  });
+  return keyed.map((k) => k.row);
+}
+
+export function renderHead(table, columns, sort, onSort) {
+  const tr = table.tHead.rows[0];
+  tr.replaceChildren();
+  for (const col of columns) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.dataset.key = col.key;
+    if (col.numeric) th.className = "num";
+    if (col.sortable === false) {
+      th.textContent = col.label;
+    } else {
+      th.setAttribute("aria-sort", sort.key === col.key ? (sort.dir === "desc" ? "descending" : "ascending") : "none");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = col.label;
+      button.addEventListener("click", () => onSort(col.key));
+      th.append(button);
+    }
+    tr.append(th);
+  }
+}
+
+export function renderBody(table, rows, columns, ctx) {
+  const tbody = table.tBodies[0];
+  const frag = document.createDocumentFragment();
+  for (const row of rows) {
+    const tr = document.createElement("tr");
+    tr.dataset.runId = row.run_id;
+    for (const col of columns) {
+      const td = document.createElement("td");
+      td.dataset.key = col.key;
+      if (col.cell) {
+        col.cell(td, row, ctx);
+      } else {
+        const v = col.value(row);
+        if (v !== undefined) {
+          td.textContent = col.format ? col.format(v) : v;
+          if (col.numeric) td.dataset.value = String(v);
+        }
+        if (col.numeric) td.className = "num";
+      }
+      tr.append(td);
+    }
+    frag.append(tr);
+  }
+  tbody.replaceChildren(frag);
+}
+
+function statusCell(td, row) {
+  td.className = `status-${row.status}`;
+  td.append(document.createTextNode(row.status));
+  if (row.message) {
+    const msg = document.createElement("span");
+    msg.className = "message";
+    msg.textContent = row.message;
+    td.append(msg);
+  }
+}
+
+function line(parent, className) {
+  const span = document.createElement("span");
+  span.className = `provenance ${className}`;
+  parent.append(span);
+  return span;
+}
+
+function link(parent, href, label) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.rel = "noopener noreferrer";
+  a.textContent = label;
+  parent.append(a);
+  return a;
+}
+
+function provenanceCell(td, row, ctx) {
+  const prov = row.provenance || {};
+  if (prov.source) {
+    const src = line(td, "source");
+    src.append(document.createTextNode("Source: "));
+    const url = prov.source.url ? safeHttpUrl(prov.source.url) : null;
+    if (url) link(src, url, prov.source.title);
+    else src.append(document.createTextNode(prov.source.title));
+    const details = [prov.source.section, prov.source.published].filter(Boolean).join(", ");
+    if (details) src.append(document.createTextNode(` (${details})`));
+  }
+  if (prov.git_commit) {
+    const commit = line(td, "commit");
+    const url = commitUrl(ctx.repo, prov.git_commit);
+    const label = `commit ${prov.git_commit.slice(0, 10)}`;
+    if (url) link(commit, url, label);
+    else commit.textContent = label;
+    if (prov.git_dirty) commit.append(document.createTextNode(" (with uncommitted changes)"));
+  }
+  if (prov.command) {
+    const code = document.createElement("code");
+    code.className = "command";
+    code.textContent = shellJoin(prov.command) + (prov.command_truncated ? " …" : "");
+    line(td, "command").append(code);
+  }
+  const run = line(td, "run");
+  run.textContent = `${prov.kind || "run"} · run ${row.run_id}`;
+  if (prov.contributor) run.append(document.createTextNode(` · by ${prov.contributor}`));
+  if (prov.notes) line(td, "notes").textContent = prov.notes;
+}

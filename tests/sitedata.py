@@ -1,0 +1,83 @@
+"""A small merged dataset for the page and JavaScript-client tests: real fragments, merged by tools/merge.py.
+
+Fourteen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
+name is an HTML injection string, one out-of-memory failure, one imported result with a source, and
+one run on a device of the other workload. Expected figures are computed from the runs themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from conftest import run_tool
+from dlbench import fragment
+from dlbench.fragment import with_run_id
+from dlbench.synthetic import synthetic_run
+
+INJECTION = "<img src=x onerror=alert(1)>"
+WORKLOAD = "mnist-lenet5"
+OOM_MESSAGE = "CUDA out of memory. Tried to allocate 2.00 GiB"
+SOURCE_TITLE = "Deep learning hardware benchmark (blog post)"
+SOURCE_URL = "https://example.org/deep-learning-hardware-benchmark"
+
+
+def _edit(run: dict[str, Any], change) -> dict[str, Any]:
+    run = copy.deepcopy(run)
+    change(run)
+    return with_run_id(run)
+
+
+def _tensorflow(run: dict[str, Any]) -> None:
+    run["results"][0].update(framework="tensorflow", framework_version="2.17.0")
+    run["provenance"]["command"][-1] = "tensorflow"
+
+
+def _injection(run: dict[str, Any]) -> None:
+    run["results"][0]["device_name"] = INJECTION
+    run["system"]["accelerators"][0]["normalized_name"] = INJECTION
+
+
+def _oom(run: dict[str, Any]) -> None:
+    res = run["results"][0]
+    res.update(status="oom", message=OOM_MESSAGE, batch_size=65536)
+    res["metrics"] = {"peak_host_rss_bytes": res["metrics"]["peak_host_rss_bytes"]}
+
+
+def _imported(run: dict[str, Any]) -> None:
+    for key in ("started_at", "finished_at"):
+        run.pop(key)
+    run["provenance"] = {"kind": "imported", "source": {"title": SOURCE_TITLE, "url": SOURCE_URL,
+                                                         "section": "Table 2", "published": "2019-05"}}
+    res = run["results"][0]
+    res["metrics"] = {"total_s": 200.5, "accuracy": 0.985}
+
+
+def runs() -> list[dict[str, Any]]:
+    out = []
+    for i in range(10):
+        run = synthetic_run(i)
+        out.append(_edit(run, _tensorflow) if i in (2, 6) else run)
+    out.append(_edit(synthetic_run(10), _injection))      # mnist-lenet5 on the "RTX 3050" slot
+    out.append(_edit(synthetic_run(12), _oom))            # mnist-lenet5 on the A100
+    out.append(_edit(synthetic_run(14), _imported))       # mnist-lenet5, CPU, imported
+    out.append(synthetic_run(16))                         # mnist-lenet5 on the RTX 3090
+    return out
+
+
+def build(root: Path) -> list[dict[str, Any]]:
+    """Write the runs as fragments under `root/data/fragments`, merge them with tools/merge.py; the runs."""
+    fragments = root / "data" / "fragments"
+    fragments.mkdir(parents=True, exist_ok=True)
+    all_runs = runs()
+    for run in all_runs:
+        fragment.write(run, fragments)
+    done = run_tool("merge", "--root", str(root))
+    assert done.returncode == 0, done.stderr
+    assert (root / "data" / "api" / "v1" / "index.json").is_file()
+    return all_runs
+
+
+def results_of(all_runs: list[dict[str, Any]], workload: str) -> list[tuple[dict, dict]]:
+    return [(run, res) for run in all_runs for res in run["results"] if res["benchmark"] == workload]

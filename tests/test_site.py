@@ -1,0 +1,243 @@
+"""The static results page (site/) in headless Chromium, against a merged dataset served over loopback HTTP."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+import sitedata
+from conftest import REPO
+from dlbench import shards
+from dlbench.synthetic import synthetic_run
+
+CHROMIUM = "/usr/bin/chromium"
+MANY_RESULTS = 1050         # per workload: more than the page's 1,000-row table
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(base URL, runs): a copy of site/ with data/ from merged fragments, as GitHub Pages publishes them."""
+    work = tmp_path_factory.mktemp("site-repo")
+    runs = sitedata.build(work)
+    www = tmp_path_factory.mktemp("www")
+    shutil.copytree(REPO / "site", www, dirs_exist_ok=True)
+    shutil.copytree(work / "data", www / "data", ignore=shutil.ignore_patterns("fragments"))
+    shutil.copytree(work / "data" / "api" / "v1", www / "elsewhere" / "api")   # for ?api=
+    # A workload of MANY_RESULTS rows in small parts, for ?api=many/data/api/v1
+    many = shards.build([synthetic_run(i) for i in range(2 * MANY_RESULTS)], max_bytes=64 * 1024)
+    for rel, data in many.items():
+        (www / "many" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (www / "many" / rel).write_bytes(data)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", runs
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # No skip when Chromium is missing: tools/setup.sh installs it, and CI must fail without it.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash tools/setup.sh` (installs Debian's chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def events():
+    return {"console_errors": [], "dialogs": [], "allow_console_errors": False}
+
+
+@pytest.fixture
+def page(browser, events) -> Page:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    pg = context.new_page()
+    pg.on("console", lambda m: m.type == "error" and events["console_errors"].append(m.text))
+    pg.on("pageerror", lambda e: events["console_errors"].append(f"uncaught: {e}"))
+
+    def on_dialog(dialog):
+        events["dialogs"].append(dialog.message)
+        dialog.dismiss()
+    pg.on("dialog", on_dialog)
+    yield pg
+    context.close()
+    if not events["allow_console_errors"]:
+        assert events["console_errors"] == [], "the page logged errors"
+    assert events["dialogs"] == [], "a dialog opened: text from the data ran as code"
+
+
+def open_page(page: Page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/index.html{query}")
+    expect(page.locator("#summary")).to_contain_text("match the filters")
+
+
+def rows(page: Page):
+    return page.locator("#results tbody tr")
+
+
+def column_values(page: Page, key: str) -> list[float | None]:
+    cells = page.locator(f"#results tbody td[data-key='{key}']")
+    return [None if v is None else float(v) for v in
+            (cells.nth(i).get_attribute("data-value") for i in range(cells.count()))]
+
+
+def test_table_fills_with_every_result_of_the_selected_workload(page, served):
+    base, runs = served
+    open_page(page, base)
+    expected = sitedata.results_of(runs, sitedata.WORKLOAD)
+    expect(page.get_by_label("Workload")).to_have_value(sitedata.WORKLOAD)
+    expect(rows(page)).to_have_count(len(expected))
+    shown = sorted(rows(page).nth(i).get_attribute("data-run-id") for i in range(rows(page).count()))
+    assert shown == sorted(run["run_id"] for run, _ in expected)
+    expect(page.locator("#summary")).to_have_text(f"{len(expected)} of {len(expected)} results of mnist-lenet5 "
+                                                  "match the filters.")
+    page.get_by_label("Workload").select_option("fashion-mnist-lenet5")
+    expect(rows(page)).to_have_count(len(sitedata.results_of(runs, "fashion-mnist-lenet5")))
+    headers = page.locator("#results thead th")
+    assert headers.count() > 8
+    assert all(headers.nth(i).get_attribute("scope") == "col" for i in range(headers.count()))
+
+
+def test_sorting_a_numeric_column_both_ways(page, served):
+    base, runs = served
+    open_page(page, base)
+    totals = [res["metrics"].get("total_s") for _, res in sitedata.results_of(runs, sitedata.WORKLOAD)]
+    known = sorted(v for v in totals if v is not None)
+    missing = [None] * (len(totals) - len(known))
+    header = page.locator("#results thead th[data-key='total_s']")
+    expect(header).to_have_attribute("aria-sort", "none")
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    assert column_values(page, "total_s") == known + missing    # the OOM result has no total: last
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    assert column_values(page, "total_s") == known[::-1] + missing
+    expect(page.locator("#results thead th[data-key='device']")).to_have_attribute("aria-sort", "none")
+    assert "sort=total_s" in page.url and "dir=desc" in page.url
+
+
+def test_filters_reduce_the_rows_and_the_chart(page, served):
+    base, runs = served
+    open_page(page, base)
+    results = sitedata.results_of(runs, sitedata.WORKLOAD)
+    page.get_by_label("Framework").select_option("tensorflow")
+    tf = [r for r, res in results if res["framework"] == "tensorflow"]
+    expect(rows(page)).to_have_count(len(tf))
+    expect(page.locator("#chart rect.bar")).to_have_count(len(tf))  # one device each
+    page.get_by_label("Framework").select_option("")
+    page.get_by_label("Device contains").fill("rtx")
+    rtx = [r for r, res in results if "RTX" in res["device_name"]]
+    expect(rows(page)).to_have_count(len(rtx))
+    cells = page.locator("#results tbody td[data-key='device']").all_inner_texts()
+    assert cells and all("RTX" in c for c in cells)
+    page.get_by_label("Device contains").fill("")
+    page.get_by_label("Status").select_option("oom")
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#results tbody td[data-key='status']")).to_have_text("oom" + sitedata.OOM_MESSAGE)
+    expect(page.locator("#chart rect.bar")).to_have_count(0)
+    expect(page.locator("#chart-caption")).to_contain_text("No ok result")
+
+
+def test_chart_has_one_bar_per_device_with_the_median(page, served):
+    base, runs = served
+    open_page(page, base)
+    by_device: dict[str, list[float]] = {}
+    for _, res in sitedata.results_of(runs, sitedata.WORKLOAD):
+        if res["status"] == "ok" and "total_s" in res["metrics"]:
+            by_device.setdefault(res["device_name"], []).append(res["metrics"]["total_s"])
+    expect(page.get_by_label("Chart metric")).to_have_value("total_s")
+    bars = page.locator("#chart g.bar-row")
+    expect(bars).to_have_count(len(by_device))
+    drawn = {bars.nth(i).get_attribute("data-device"): float(bars.nth(i).locator("rect").get_attribute("data-value"))
+             for i in range(bars.count())}
+    import statistics
+    assert drawn == pytest.approx({d: statistics.median(v) for d, v in by_device.items()})
+    medians = list(drawn.values())
+    assert medians == sorted(medians)          # lower is better: best first
+    page.get_by_label("Chart metric").select_option("accuracy")
+    expect(page.locator("#chart-caption")).to_contain_text("higher is better")
+
+
+def test_injected_markup_is_shown_as_text(page, served, tmp_path):
+    base, _ = served
+    open_page(page, base)
+    cell = page.locator("#results tbody td[data-key='device']", has_text=sitedata.INJECTION)
+    expect(cell).to_have_count(1)
+    expect(cell).to_have_text(sitedata.INJECTION)
+    expect(page.locator("#chart g.bar-row text.label", has_text=sitedata.INJECTION)).to_have_count(1)
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    expect(page.locator("img")).to_have_count(0)
+    page.get_by_label("Device contains").fill("<img")
+    expect(rows(page)).to_have_count(1)
+    page.get_by_label("Device contains").fill("")
+    out = REPO / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    page.screenshot(path=str(out / "site.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "site.png"), full_page=True)
+    assert (out / "site.png").stat().st_size > 10_000
+
+
+def test_rows_link_to_their_provenance(page, served):
+    base, runs = served
+    open_page(page, base)
+    measured = runs[0]
+    row = page.locator(f"#results tbody tr[data-run-id='{measured['run_id']}']")
+    sha = measured["provenance"]["git_commit"]
+    link = row.locator("td[data-key='provenance'] a")
+    expect(link).to_have_attribute("href", f"https://github.com/dlbench/dlbench/commit/{sha}")
+    expect(link).to_have_text(f"commit {sha[:10]}")
+    expect(row.locator("code.command")).to_have_text(" ".join(measured["provenance"]["command"]))
+    imported = next(r for r in runs if r["provenance"]["kind"] == "imported")
+    src = page.locator(f"#results tbody tr[data-run-id='{imported['run_id']}'] td[data-key='provenance'] a")
+    expect(src).to_have_attribute("href", sitedata.SOURCE_URL)
+    expect(src).to_have_text(sitedata.SOURCE_TITLE)
+    page.goto(f"{base}/index.html?repo=someone/fork")
+    expect(link).to_have_attribute("href", f"https://github.com/someone/fork/commit/{sha}")
+
+
+def test_api_location_and_state_come_from_the_query(page, served):
+    base, runs = served
+    open_page(page, base, "?api=elsewhere/api&workload=fashion-mnist-lenet5&device=m1")
+    expect(page.get_by_label("Workload")).to_have_value("fashion-mnist-lenet5")
+    expect(page.get_by_label("Device contains")).to_have_value("m1")
+    m1 = [r for r, res in sitedata.results_of(runs, "fashion-mnist-lenet5") if res["device_name"] == "Apple M1"]
+    expect(rows(page)).to_have_count(len(m1))
+
+
+def test_a_missing_api_is_reported_on_the_page(page, served, events):
+    base, _ = served
+    events["allow_console_errors"] = True     # the browser logs the failed request itself
+    page.goto(f"{base}/index.html?api=no/such/api")
+    expect(page.get_by_role("alert")).to_contain_text("Could not load the results index")
+    expect(page.get_by_role("alert")).to_contain_text("no/such/api/index.json: HTTP 404")
+    expect(rows(page)).to_have_count(0)
+
+
+def test_a_workload_in_many_parts_is_loaded_whole_and_the_table_capped(page, served):
+    base, _ = served
+    open_page(page, base, "?api=many/data/api/v1")
+    expect(page.locator("#summary")).to_have_text(f"{MANY_RESULTS} of {MANY_RESULTS} results of "
+                                                  "fashion-mnist-lenet5 match the filters.")
+    expect(rows(page)).to_have_count(1000)
+    expect(page.locator("#truncated")).to_be_visible()
+    expect(page.locator("#truncated")).to_contain_text(f"first 1000 of {MANY_RESULTS}")
+    expect(page.locator("#chart rect.bar")).to_have_count(5)
+    page.get_by_label("Device contains").fill("M1")
+    expect(rows(page)).to_have_count(MANY_RESULTS // 5)
+    expect(page.locator("#truncated")).to_be_hidden()

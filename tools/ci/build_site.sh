@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Assemble the folder GitHub Pages publishes: the files of site/ at its root, and the merged dataset with
+# its JSON API (everything in data/ except data/fragments/) under data/, so the page fetches
+# data/api/v1/index.json relatively. Deterministic: the same checkout gives the same files.
+# Usage: bash tools/ci/build_site.sh OUTDIR    (OUTDIR must be new or empty)
+# Exit status: 0 built, 1 the dataset is missing, 2 a usage error.
+set -euo pipefail
+
+usage() {
+  echo "usage: bash tools/ci/build_site.sh OUTDIR" >&2
+  echo "  OUTDIR  a new or empty folder to fill with site/ (at its root) and data/ (under data/)" >&2
+}
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then usage 2>&1; exit 0; fi
+if [ $# -ne 1 ] || [ -z "$1" ]; then usage; exit 2; fi
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out="$1"
+if [ -e "$out" ] && { [ ! -d "$out" ] || [ -n "$(ls -A "$out")" ]; }; then
+  echo "$out: exists and is not an empty folder: pass a new or empty OUTDIR" >&2
+  exit 2
+fi
+if [ ! -f "$root/data/benchmark.json" ]; then
+  echo "data/benchmark.json: missing: run \`python tools/merge.py\` to generate it" >&2
+  exit 1
+fi
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+case "$out/" in
+  "$root/site/"* | "$root/data/"*)
+    echo "$1: inside site/ or data/: pass an OUTDIR outside them (e.g. _site)" >&2
+    exit 2 ;;
+esac
+
+if [ -d "$root/site" ]; then
+  cp -R "$root/site/." "$out/"
+else
+  echo "site/: missing: publishing a plain index of the data instead" >&2
+  cat > "$out/index.html" <<'HTML'
+<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>dlbench data</title>
+<h1>dlbench: deep-learning hardware benchmark results</h1>
+<ul>
+  <li><a href="data/benchmark.json">data/benchmark.json</a> (every run)</li>
+  <li><a href="data/benchmark.toml">data/benchmark.toml</a> (the canonical dataset)</li>
+  <li><a href="data/api/v1/index.json">data/api/v1/index.json</a> (the sharded API)</li>
+</ul>
+</html>
+HTML
+fi
+
+mkdir -p "$out/data"
+for entry in "$root"/data/*; do
+  name="$(basename "$entry")"
+  [ "$name" = "fragments" ] && continue   # unmerged submissions are not part of the published dataset
+  cp -R "$entry" "$out/data/"
+done
+files=$(find "$out" -type f | wc -l)
+echo "built $out: $files files (site/ at the root, the dataset under data/)"
