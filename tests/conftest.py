@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dlbench import fragment
+from dlbench.synthetic import synthetic_run
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -35,3 +38,21 @@ def run_tool(tool: str, *args: str, cwd: Path | None = None, env: dict | None = 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file below `root` (paths relative to it) with its bytes: for 'nothing changed' assertions."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def write_fragment(repo: Path, run: dict, name: str | None = None) -> Path:
+    """Write `run` (its run_id set from its content) as a fragment of `repo`, named by its id unless `name`."""
+    run = fragment.with_run_id(run)
+    path = repo / "data" / "fragments" / (name or fragment.file_name(run["run_id"]))
+    path.write_text(fragment.to_toml(run), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def merged_repo(repo: Path) -> Path:
+    """A repository whose dataset holds two synthetic runs, merged with tools/merge.py."""
+    for i in range(2):
+        write_fragment(repo, synthetic_run(i))
+    r = run_tool("merge", "--root", str(repo))
+    assert r.returncode == 0, r.stderr
+    return repo

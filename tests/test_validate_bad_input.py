@@ -10,24 +10,17 @@ from typing import Callable
 import pytest
 import tomli_w
 
-from conftest import run_tool, snapshot
+from conftest import run_tool, snapshot, write_fragment
 from dlbench import fragment
 from dlbench.synthetic import synthetic_run
 from dlbench.tomlio import to_toml_form
-
-
-def _write(repo: Path, run: dict, name: str | None = None) -> Path:
-    run = fragment.with_run_id(run)
-    path = repo / "data" / "fragments" / (name or f"{run['run_id']}.toml")
-    path.write_text(fragment.to_toml(run), encoding="utf-8")
-    return path
 
 
 def _edit(change: Callable[[dict], None], name: str | None = None):
     def make(repo: Path) -> Path:
         run = synthetic_run(100)
         change(run)
-        return _write(repo, run, name)
+        return write_fragment(repo, run, name)
     return make
 
 
@@ -74,11 +67,11 @@ def _oversized(repo: Path) -> Path:
     run = synthetic_run(100)
     run["provenance"]["notes"] = "x" * 2000
     run["results"] = run["results"] * 1500
-    return _write(repo, run)
+    return write_fragment(repo, run)
 
 
 def _wrong_name(repo: Path) -> Path:
-    return _write(repo, synthetic_run(100), name="fedcba9876543210.toml")
+    return write_fragment(repo, synthetic_run(100), name="fedcba9876543210.toml")
 
 
 def _tampered(repo: Path) -> Path:
@@ -90,7 +83,7 @@ def _tampered(repo: Path) -> Path:
 
 
 def _resubmitted(repo: Path) -> Path:
-    return _write(repo, synthetic_run(0))  # run 0 is already merged by the fixture
+    return write_fragment(repo, synthetic_run(0))  # run 0 is already merged by the fixture
 
 
 CASES = {
@@ -123,15 +116,6 @@ CASES = {
     "phases-exceed-total": (_edit(_set("results.0.metrics.total_s", 1.0)), "results[0].metrics.total_s",
                             "exceeds total_s"),
 }
-
-
-@pytest.fixture
-def merged_repo(repo: Path) -> Path:
-    for i in range(2):
-        _write(repo, synthetic_run(i))
-    r = run_tool("merge", "--root", str(repo))
-    assert r.returncode == 0, r.stderr
-    return repo
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -170,7 +154,7 @@ def test_every_problem_is_reported_not_only_the_first(repo: Path) -> None:
     run["results"][0]["model"] = ""
     run["results"][0]["batch_size"] = 0
     run["provenance"]["bogus"] = True
-    bad = _write(repo, run)
+    bad = write_fragment(repo, run)
     r = run_tool("validate", str(bad), "--root", str(repo))
     assert r.returncode == 1
     for text in ("metrics.accuracy", "results[0].model", "results[0].batch_size", "provenance.bogus"):
@@ -181,14 +165,14 @@ def test_every_problem_is_reported_not_only_the_first(repo: Path) -> None:
 def test_problems_carry_line_numbers_where_known(repo: Path) -> None:
     run = synthetic_run(5)
     run["provenance"]["seed"] = -3
-    bad = _write(repo, run)
+    bad = write_fragment(repo, run)
     r = run_tool("validate", str(bad), "--root", str(repo))
     line_no = next(n for n, line in enumerate(bad.read_text().splitlines(), 1) if line.startswith("seed ="))
     assert f"{bad.name}:{line_no}: provenance.seed: must be >= 0, got -3" in r.stderr
 
 
 def test_github_annotations(repo: Path) -> None:
-    bad = _write(repo, {**synthetic_run(5), "extra": 1})
+    bad = write_fragment(repo, {**synthetic_run(5), "extra": 1})
     r = run_tool("validate", str(bad), "--root", str(repo), env={"GITHUB_ACTIONS": "true"})
     assert r.returncode == 1
     assert f"::error file={bad}" in r.stderr or "::error file=" in r.stderr
@@ -196,7 +180,7 @@ def test_github_annotations(repo: Path) -> None:
 
 
 def test_valid_files_pass_and_usage_errors_exit_2(repo: Path) -> None:
-    good = _write(repo, synthetic_run(7))
+    good = write_fragment(repo, synthetic_run(7))
     r = run_tool("validate", "--root", str(repo))
     assert (r.returncode, r.stdout.strip()) == (0, "1 file valid")
     r = run_tool("validate", str(good), "--root", str(repo))

@@ -1,0 +1,71 @@
+"""How a workload is launched and repeated.
+
+Today one Python process drives one device (`launcher = "process"`, `strategy = "single"`, `device_count = 1`).
+Several devices are planned through the frameworks' own launchers (torchrun with DistributedDataParallel,
+tf.distribute.MirroredStrategy), recorded with `launcher`, `strategy` and `device_count`; the result record
+already carries them.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from .backends.base import Backend
+from .scenario import Measurement, TrainingScenario
+
+LAUNCHER = "process"
+STRATEGY = "single"
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class Outcome:
+    """The repeats that completed and, when one failed, how (status "oom" or "error") and its partial metrics."""
+
+    measurements: list[Measurement] = field(default_factory=list)
+    status: str = "ok"
+    message: str | None = None
+    failed: Measurement | None = None
+
+
+def failure_message(exc: BaseException) -> str:
+    """The exception's type and the first line of its text: what went wrong, without a traceback."""
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return message[:MESSAGE_LIMIT]
+
+
+def classify(backend: Backend, exc: BaseException) -> str:
+    return "oom" if backend.is_oom(exc) or isinstance(exc, MemoryError) else "error"
+
+
+def launch(scenario: TrainingScenario, repeats: int, seed: int, not_a_result: tuple[type, ...] = ()) -> Outcome:
+    """Run the scenario `repeats` times in this process, repeat i with seed `seed + i`, stopping at a failure.
+
+    A failure inside the workload becomes the outcome (its traceback goes to stderr). Exceptions of the types in
+    `not_a_result` (a missing dataset: a set-up problem, not a property of the hardware) and KeyboardInterrupt
+    propagate.
+    """
+    outcome = Outcome()
+    for i in range(repeats):
+        m = Measurement(seed=seed + i)
+        label = f"repeat {i + 1}/{repeats}" if repeats > 1 else ""
+        try:
+            scenario.run(seed + i, m, label=label)
+        except not_a_result:
+            raise
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            outcome.status = classify(scenario.backend, exc)
+            outcome.message = failure_message(exc)
+            outcome.failed = m
+            try:
+                scenario.backend.release()
+            except Exception:
+                pass
+            return outcome
+        outcome.measurements.append(m)
+        scenario.backend.end_repeat()
+    return outcome

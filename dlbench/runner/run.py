@@ -1,0 +1,100 @@
+"""A whole runner invocation: choose the device, probe the system, measure, and build the validated record."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import datasets, devices, probe
+from ..fragment import with_run_id
+from ..problems import Problem
+from ..tomlio import format_datetime
+from ..validate import validate_run
+from . import backends, launcher
+from .backends.base import Backend, DeviceRequest
+from .progress import for_stream
+from .report import result_record
+from .scenario import TrainingScenario
+from .workloads.base import Workload
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    workload: Workload
+    framework: str
+    device: DeviceRequest
+    epochs: int
+    batch_size: int
+    repeats: int = 1
+    seed: int = 0
+    data_dir: Path | None = None
+    contributor: str | None = None
+    notes: str | None = None
+
+
+class InvalidRecord(Exception):
+    """The record the runner built does not validate: a bug in the runner; nothing is written."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.format() for p in problems))
+        self.problems = problems
+
+
+def prepare(config: RunConfig) -> Backend:
+    """Import the framework and claim the device (UsageError, backends.FrameworkMissing)."""
+    backend = backends.load(config.framework)
+    backend.select_device(config.device)
+    return backend
+
+
+def device_name(backend: Backend, system: dict[str, Any]) -> str:
+    """Normalized name of the device used: the accelerator's, or the (normalized) CPU model for cpu and for
+    Apple's MPS, whose GPU is part of the chip the CPU model names."""
+    if backend.device.raw_name:
+        return devices.normalize_name(backend.device.raw_name)
+    return devices.cpu_name(system["cpu"]["model"])
+
+
+def measure(config: RunConfig, backend: Backend, argv: list[str], progress: Any = None,
+            now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> dict[str, Any]:
+    """Run the workload and return the validated run record (JSON form, run_id set).
+
+    Failures of the workload are results (status "oom" / "error"); datasets.DatasetError and KeyboardInterrupt
+    propagate, and so does InvalidRecord.
+    """
+    progress = progress if progress is not None else for_stream(sys.stderr)
+    # Fetch (download once, verify) before anything is timed: load_s must not include a download.
+    datasets.load(config.workload.dataset, config.data_dir, progress=progress.every > 0)
+    system = probe.probe_system(backend.device.kind, framework=config.framework)
+    name = device_name(backend, system)
+
+    def load_dataset(dataset: str) -> datasets.Arrays:
+        return datasets.load(dataset, config.data_dir)
+
+    scenario = TrainingScenario(backend, config.workload, config.epochs, config.batch_size, load_dataset, progress)
+    started = now()
+    outcome = launcher.launch(scenario, config.repeats, config.seed, not_a_result=(datasets.DatasetError,))
+    finished = now()
+
+    prov = probe.provenance(argv, config.seed)
+    if config.contributor:
+        prov["contributor"] = config.contributor
+    if config.notes:
+        prov["notes"] = config.notes
+    run = {
+        "schema_version": 1,
+        "started_at": format_datetime(started),
+        "finished_at": format_datetime(finished),
+        "provenance": prov,
+        "system": system,
+        "results": [result_record(config.workload, backend, name, config.epochs, config.batch_size,
+                                  config.repeats, outcome)],
+    }
+    run = with_run_id(run)
+    problems = validate_run(run, "<new run>")
+    if problems:
+        raise InvalidRecord(problems)
+    return run

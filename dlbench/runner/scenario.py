@@ -1,0 +1,139 @@
+"""One training measurement: load the data, train, evaluate, then save, reload and run the model for inference.
+
+What each metric covers (every clock read is preceded by a device synchronization, see timing.py):
+
+- load_s: reading the dataset files (decompressing and verifying them) and copying them to the device as tensors
+  (images converted there to float32 in [0, 1]). A missing dataset is downloaded before anything is timed
+  (dlbench.runner.run), so a download never counts.
+- compute_s: training only, the sum of the epochs' `epoch_s`. An epoch is: draw a random order of the training
+  set on the device, then for each batch gather it from the device tensors by a slice of that order, forward,
+  loss, backward, optimizer step, and add the batch loss to a device accumulator. The progress bar's refresh
+  (every 10 steps, only on a terminal) is inside it; the per-epoch test evaluation is not. There is no untimed
+  warm-up (`warmup_steps = 0`): one-time costs such as TensorFlow tracing the train step or the first CUDA
+  kernel launches land in the first epoch, and `epoch_s` shows them.
+- eval_s: the test-set evaluation after the last epoch. The test evaluation after each earlier epoch (giving
+  `epoch_accuracy`) is timed apart and counts in total_s only.
+- inference_load_s / inference_predict_s: the trained model is saved to a temporary folder (untimed), loaded
+  back (a fresh model built and the saved weights read onto the device), and run over the test set.
+- total_s: wall time of the whole measurement, from before the data is read to after the inference pass:
+  the phases above plus model building, per-epoch evaluations, saving and clean-up.
+- throughput_samples_per_s: training samples x epochs / compute_s.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .backends.base import Backend, DeviceData
+from .memory import MemoryTracker
+from .progress import SilentProgress
+from .timing import PhaseTimer
+from .workloads.base import Workload
+
+SECONDS_DIGITS = 6
+
+
+@dataclass
+class Measurement:
+    """What one repeat measured; filled phase by phase, so a failed repeat keeps what it got to."""
+
+    seed: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    dataset_sha256: str | None = None
+    train_samples: int | None = None
+
+
+class TrainingScenario:
+    """Train `workload` with `backend` for `epochs` epochs of `batch_size`; `load_dataset(name)` gives Arrays."""
+
+    def __init__(self, backend: Backend, workload: Workload, epochs: int, batch_size: int,
+                 load_dataset: Callable[[str], Any], progress: Any = None,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.backend = backend
+        self.workload = workload
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.load_dataset = load_dataset
+        self.progress = progress or SilentProgress()
+        self.clock = clock
+
+    def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
+        """One full measurement into `m` (passed in so that a failure leaves its partial metrics there)."""
+        backend, metrics = self.backend, m.metrics
+        timer = PhaseTimer(backend.synchronize, self.clock)
+        memory = MemoryTracker(backend)
+        memory.start()
+        started = timer.read()
+        try:
+            with timer.phase("load"):
+                arrays = self.load_dataset(self.workload.dataset)
+                data = backend.to_device(arrays)
+            metrics["load_s"] = _s(timer.last("load"))
+            m.dataset_sha256, m.train_samples = arrays.sha256, data.train_samples
+            del arrays
+
+            backend.seed(seed)
+            state = backend.build(self.workload.model, self.workload.learning_rate, seed)
+            loss = self.train_and_evaluate(state, data, timer, metrics, label)
+            metrics["loss"] = round(loss, SECONDS_DIGITS)
+            metrics["throughput_samples_per_s"] = round(
+                data.train_samples * self.epochs / timer.total("compute"), 2)
+
+            with tempfile.TemporaryDirectory(prefix="dlbench-model-") as tmp:
+                saved = backend.save(backend.model_of(state), Path(tmp))
+                del state
+                with timer.phase("inference_load"):
+                    model = backend.load(saved, self.workload.model)
+                with timer.phase("inference_predict"):
+                    backend.predict(model, data, self.batch_size)
+            metrics["inference_load_s"] = _s(timer.last("inference_load"))
+            metrics["inference_predict_s"] = _s(timer.last("inference_predict"))
+            del model, data
+            metrics["total_s"] = _s(timer.read() - started)
+        except Exception:
+            # No synchronization here: after a device error it could fail again.
+            metrics["total_s"] = _s(self.clock() - started)
+            raise
+        finally:
+            self.progress.close()
+            try:
+                metrics.update(memory.metrics())
+            except Exception:  # memory statistics are not worth hiding the real failure
+                pass
+        return m
+
+    def train_and_evaluate(self, state: Any, data: DeviceData, timer: PhaseTimer, metrics: dict[str, Any],
+                           label: str = "") -> float:
+        """The training phase: every epoch timed as `compute`, then the test set evaluated, timed as `eval`.
+
+        Fills compute_s, epoch_s, eval_s (the last evaluation), epoch_accuracy and accuracy; returns the last
+        epoch's mean training loss.
+        """
+        backend = self.backend
+        model = backend.model_of(state)
+        self.progress.start(label, self.epochs, math.ceil(data.train_samples / self.batch_size))
+        accuracies: list[float] = []
+        loss = math.nan
+        for epoch in range(self.epochs):
+            with timer.phase("compute"):
+                epoch_loss = backend.train_epoch(state, data, self.batch_size, epoch, self.progress)
+            metrics["epoch_s"] = [_s(t) for t in timer.laps["compute"]]
+            metrics["compute_s"] = _s(timer.total("compute"))
+            loss = backend.scalar(epoch_loss)
+            with timer.phase("eval"):
+                accuracies.append(backend.evaluate(model, data, self.batch_size))
+            metrics["epoch_accuracy"] = [round(a, SECONDS_DIGITS) for a in accuracies]
+            self.progress.epoch_done(loss, accuracies[-1])
+        metrics["eval_s"] = _s(timer.last("eval"))
+        metrics["accuracy"] = metrics["epoch_accuracy"][-1]
+        self.progress.close()
+        return loss
+
+
+def _s(seconds: float) -> float:
+    return round(max(seconds, 0.0), SECONDS_DIGITS)

@@ -1,0 +1,116 @@
+"""Failures are results, interruptions are not: a real out-of-memory (a batch too large for an address-space
+limit) is recorded as status "oom" and exits 1; Ctrl-C during training exits 130 and leaves no file behind."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import resource
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_tool
+from dlbench.tomlio import read_toml
+
+RUNNER = str(REPO / "runners" / "run.py")
+
+# What the runner holds before its first training step: imports, the dataset on the device, a model, one step.
+BASELINE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import dlbench.cli.run
+from dlbench import datasets, probe
+from dlbench.runner import backends
+backend = backends.load("torch")
+backend.select_device(backends.parse_device("cpu"))
+probe.probe_system("cpu", framework="torch")
+data = backend.to_device(datasets.load("fashion-mnist"))
+state = backend.build("lenet5", 1e-3, 0)
+backend.train_epoch(state, type(data)(data.train_x[:1024], data.train_y[:1024], data.test_x, data.test_y), 512, 0,
+                    backends.base.Progress())
+print(next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmPeak")))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+def test_out_of_memory_is_recorded_as_oom(tmp_path):
+    pytest.importorskip("torch")
+    env = dict(os.environ, OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
+    base = subprocess.run([sys.executable, "-c", BASELINE, str(REPO)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert base.returncode == 0, base.stderr
+    # Room for everything the runner needs except the huge batch: with 60,000 images in one batch the first
+    # convolution's output alone is 60000 x 6 x 28 x 28 float32 = 1.13 GB.
+    limit = int(base.stdout.strip()) + 700 * 2**20
+
+    def limit_address_space():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run([sys.executable, RUNNER, "fashion-mnist-lenet5", "--framework", "torch", "--device", "cpu",
+                           "--epochs", "1", "--batch-size", "60000", "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, preexec_fn=limit_address_space, timeout=600)
+    assert done.returncode == 1, done.stderr
+    (fragment,) = tmp_path.iterdir()
+    (result,) = read_toml(fragment, "fragment").data["results"]
+    assert result["status"] == "oom"
+    assert re.match(r"(RuntimeError|MemoryError|OutOfMemoryError): .*(can't allocate memory|out of memory)",
+                    result["message"]), result["message"]
+    assert "Traceback" not in result["message"]
+    assert result["batch_size"] == 60000
+    assert "load_s" in result["metrics"]  # the data was loaded: it is the training batch that did not fit
+    assert "| oom" in done.stdout and "Traceback" in done.stderr
+    checked = run_tool("validate", str(fragment))
+    assert checked.returncode == 0, checked.stderr
+
+
+def _read_until(fd: int, pattern: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while pattern not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+    return seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal and SIGINT")
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_ctrl_c_writes_nothing_and_exits_130(tmp_path, framework):
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    # stderr is a terminal, so the runner shows its progress bars: they tell when training has started.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, RUNNER, "fashion-mnist-lenet5", "--framework", framework, "--device",
+                             "cpu", "--epochs", "40", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
+                            env=dict(os.environ, TMPDIR=str(tmp)))
+    os.close(slave)
+    try:
+        seen = _read_until(master, b"steps", timeout=300)
+        assert b"steps" in seen, seen.decode(errors="replace")
+        time.sleep(1.0)  # well inside the first epoch
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            seen += _read_until(master, b"\x00never", timeout=0.5)
+        rc = proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert rc == 130, seen.decode(errors="replace")
+    assert b"interrupted: nothing was written" in seen
+    assert not out.exists() or list(out.iterdir()) == []
+    # No saved model or other temporary file of the runner left (the frameworks may keep their own caches there).
+    assert [p.name for p in Path(tmp).iterdir() if p.name.startswith(("dlbench", "tmp"))] == []
+    assert proc.stdout.read() == b""
