@@ -41,13 +41,15 @@ FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes"))
 
 
 def unit_of(metric: str) -> str:
+    if metric == "throughput_samples_per_s":
+        return "samples/s"
     if metric.endswith("_ms"):
         return "ms"
     if metric.endswith("_s"):
         return "s"
     if metric.endswith("_bytes"):
         return "bytes"
-    return {"throughput_samples_per_s": "samples/s"}.get(metric, "")
+    return ""
 
 
 def device_label(device: str, kind: str | None) -> str:

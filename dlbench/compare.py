@@ -1,7 +1,10 @@
 """Comparing devices on one metric: selection, grouping, medians, spread and speedup against a baseline.
 
 A comparison is only fair between results of the same workload *setting*: the same benchmark and
-benchmark_version, framework, precision and batch size. Results are grouped by setting, then by device
+benchmark_version, framework, precision and batch size, and, for whole-run durations (total_s,
+compute_s, eval_s), the same number of epochs. A user may compare *across* framework, precision or batch
+size instead (`across`): that field then leaves the setting and becomes part of each row, so that, say,
+a tf32 GPU and an fp32 CPU stand in one table, each row naming its precision. Results are grouped by setting, then by device
 and source (measured, or the imported publication): each group becomes one row with its number of results
 n, median, min, max and IQR. Results of different benchmark versions, or measured and imported results,
 are never pooled. The speedup of a row is the ratio of its median to the baseline device's median in the
@@ -17,7 +20,9 @@ from typing import Any
 
 from .analysis import HIGHER_IS_BETTER, METRICS, unit_of
 
-SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size")
+SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs")
+CROSSABLE = ("framework", "precision", "batch_size")
+EPOCH_METRICS = frozenset({"total_s", "compute_s", "eval_s"})   # whole-run durations: they grow with epochs
 DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_ms")
 ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
                         "iqr", "speedup", "failed", "few_results", "is_baseline", "note")
@@ -50,13 +55,15 @@ class Comparison:
     min_results: int
     rows: list[dict[str, Any]]
     left_out: int = 0          # selected results without a value of the metric
+    setting_keys: tuple = SETTING   # the fields that make a setting in this comparison
+    across: tuple = ()              # setting fields compared across: part of each row instead
 
     @property
     def unit(self) -> str:
         return unit_of(self.metric)
 
     def settings(self) -> list[tuple]:
-        return list(dict.fromkeys(tuple(r[k] for k in SETTING) for r in self.rows))
+        return list(dict.fromkeys(tuple(r[k] for k in self.setting_keys) for r in self.rows))
 
 
 def select(df, filters: Filters):
@@ -120,8 +127,19 @@ def resolve_baseline(labels: list[str], wanted: str) -> str:
     raise CompareError(f"--baseline {wanted!r} is not a device of the selected results; known devices: {listing}", 2)
 
 
-def compare(df, metric: str, baseline: str | None = None, min_results: int = 3) -> Comparison:
+def setting_keys(metric: str, across: tuple = ()) -> tuple:
+    """The fields whose values must agree for results to be compared on `metric`."""
+    return tuple(k for k in SETTING if k not in across and (k != "epochs" or metric in EPOCH_METRICS))
+
+
+def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
+            across: tuple = ()) -> Comparison:
     """Group the selected results (see the module docstring) and compute medians, spread and speedup."""
+    bad = [k for k in across if k not in CROSSABLE]
+    if bad:
+        raise CompareError(f"cannot compare across {', '.join(bad)}: choose from {', '.join(CROSSABLE)}", 2)
+    across = tuple(k for k in CROSSABLE if k in across)
+    skeys = setting_keys(metric, across)
     higher = metric in HIGHER_IS_BETTER
     df = df.copy()
     ok = df["status"] == "ok"
@@ -134,7 +152,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3) 
     base_label = resolve_baseline(labels, baseline) if baseline else None
     keep = has | ~ok                                   # failed results are shown as such, not dropped
     df = df[keep]
-    keys = list(SETTING) + ["device_label", "source"]
+    keys = list(skeys) + list(across) + ["device_label", "source"]
     rows: list[dict[str, Any]] = []
     for key, group in df.groupby(keys, dropna=False, sort=False):
         values = group.loc[group["status"] == "ok", metric].astype("float64")
@@ -149,7 +167,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3) 
             row.update(median=None, min=None, max=None, iqr=None)
         row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
         rows.append(row)
-    _speedups(rows, base_label, higher)
+    _speedups(rows, base_label, higher, skeys)
     for row in rows:
         row["few_results"] = 0 < row["n"] < min_results
         notes = []
@@ -162,7 +180,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3) 
         row["note"] = "; ".join(notes) or None
     rows.sort(key=lambda r: _order(r, higher))
     rows = [{k: r.get(k) for k in ROW_FIELDS} for r in rows]
-    return Comparison(metric, higher, base_label, min_results, rows, left_out)
+    return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across)
 
 
 def _plain(value: Any) -> Any:
@@ -180,10 +198,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool) -> None:
+def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool, skeys: tuple) -> None:
     by_setting: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        by_setting.setdefault(tuple(row[k] for k in SETTING), []).append(row)
+        by_setting.setdefault(tuple(row[k] for k in skeys), []).append(row)
     for group in by_setting.values():
         bases = [r for r in group if r["device_label"] == base_label and r["n"]]
         # One baseline row per setting: measured before imported, then the one with most results.
@@ -201,7 +219,7 @@ def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool) 
 
 def _order(row: dict[str, Any], higher: bool) -> tuple:
     setting = tuple((v is None, str(v) if not isinstance(v, int) else f"{v:012d}") for v in
-                    (row[k] for k in SETTING))
+                    (row.get(k) for k in SETTING))
     median = row["median"]
     rank = (median is None, -(median or 0) if higher else (median or 0))
     return setting + (rank, row["device_label"], row["source"])

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .compare import ROW_FIELDS, SETTING, Comparison
+from .compare import ROW_FIELDS, Comparison
 
 TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
 PLOT_SUFFIXES = (".png", ".svg")
@@ -26,10 +26,24 @@ def fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.4g}"
 
 
-def setting_title(setting: tuple) -> str:
-    bench, version, framework, precision, batch = setting
-    return (f"{bench} (benchmark version {version if version is not None else '-'}), framework {framework}, "
-            f"precision {precision}, batch {batch if batch is not None else '-'}")
+def setting_title(c: Comparison, setting: tuple) -> str:
+    """The setting a block of rows shares, in words; fields compared across are named as such."""
+    values = dict(zip(c.setting_keys, setting))
+    dash = lambda v: "-" if v is None else v  # noqa: E731
+    title = f"{values['benchmark']} (benchmark version {dash(values['benchmark_version'])})"
+    for key, word in (("framework", "framework"), ("precision", "precision"), ("batch_size", "batch"),
+                      ("epochs", "epochs")):
+        if key in values:
+            title += f", {word} {dash(values[key])}"
+    if c.across:
+        title += f"; compared across {', '.join(k.replace('_', ' ') for k in c.across)}"
+    return title
+
+
+def row_label(c: Comparison, row: dict[str, Any]) -> str:
+    """The device of a row, with the values of the fields compared across (e.g. its precision)."""
+    extra = [f"{'batch ' if k == 'batch_size' else ''}{row[k] if row[k] is not None else '-'}" for k in c.across]
+    return row["device_label"] + (f" [{', '.join(map(str, extra))}]" if extra else "")
 
 
 def metric_line(c: Comparison) -> str:
@@ -46,16 +60,16 @@ def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
     unit = c.unit
     source = row["source"] if row["kind"] == "measured" else f"imported: {row['source']}"
     speedup = f"{row['speedup']:.2f}x" if row["speedup"] is not None else "-"
-    return [escape(row["device_label"]), escape(source), str(row["n"]), fmt(row["median"], unit),
+    return [escape(row_label(c, row)), escape(source), str(row["n"]), fmt(row["median"], unit),
             fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit), speedup, escape(row["note"] or "")]
 
 
 def _blocks(c: Comparison) -> list[tuple[tuple, list[dict[str, Any]]]]:
-    return [(s, [r for r in c.rows if tuple(r[k] for k in SETTING) == s]) for s in c.settings()]
+    return [(s, [r for r in c.rows if tuple(r[k] for k in c.setting_keys) == s]) for s in c.settings()]
 
 
 def _block_title(c: Comparison, setting: tuple, rows: list[dict[str, Any]]) -> str:
-    title = setting_title(setting)
+    title = setting_title(c, setting)
     if c.baseline and not any(r["is_baseline"] for r in rows):
         title += f" (no {c.baseline} result in this setting: no speedups)"
     return title
@@ -140,7 +154,7 @@ def plot(c: Comparison, path: Path) -> None:
     unit = f" ({c.unit})" if c.unit else ""
     for ax, (setting, rows) in zip(axes, blocks):
         shown = [r for r in rows if r["median"] is not None]
-        labels = [r["device_label"] + ("" if r["kind"] == "measured" else " [imported]") for r in shown]
+        labels = [row_label(c, r) + ("" if r["kind"] == "measured" else " [imported]") for r in shown]
         medians = [r["median"] for r in shown]
         err = [[r["median"] - r["min"] for r in shown], [r["max"] - r["median"] for r in shown]]
         colors = ["tab:orange" if r["is_baseline"] else ("tab:blue" if r["kind"] == "measured" else "tab:gray")

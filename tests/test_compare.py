@@ -26,15 +26,15 @@ CPU = "AMD Ryzen 5 3600 6-Core Processor"
 
 
 def make_run(i: int, kind: str, name: str | None, compute: float, version: int = 1, status: str = "ok",
-             imported: bool = False, batch: int = 512) -> dict:
+             imported: bool = False, batch: int = 512, epochs: int = 40, precision: str = "fp32") -> dict:
     """A valid run of mnist-lenet5 on one device with the given compute time (total = compute + 5 s)."""
     run = copy.deepcopy(synthetic_run(i))
     run.pop("run_id")
     result = run["results"][0]
     result.update(benchmark="mnist-lenet5", dataset="mnist", benchmark_version=version, device_kind=kind,
-                  device_name=name or CPU, status=status, batch_size=batch)
+                  device_name=name or CPU, status=status, batch_size=batch, epochs=epochs, precision=precision)
     result["metrics"] = {"total_s": compute + 5, "compute_s": compute,
-                         "throughput_samples_per_s": 60000 * 40 / compute}
+                         "throughput_samples_per_s": 60000 * epochs / compute}
     if status != "ok":
         result["metrics"] = {}
         result["message"] = "CUDA out of memory"
@@ -130,7 +130,7 @@ def test_table_markdown_and_csv(dataset):
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].startswith("compute_s in s, lower is better")
-    assert "mnist-lenet5 (benchmark version 1), framework torch, precision fp32, batch 512" in lines
+    assert "mnist-lenet5 (benchmark version 1), framework torch, precision fp32, batch 512, epochs 40" in lines
     [gpu] = [ln for ln in lines if ln.startswith("NVIDIA RTX 3050 (cuda)") and " 3 " in ln]
     assert gpu.split()[5:11] == ["3", "12", "10", "14", "2", "10.00x"]
     assert any("(no AMD Ryzen 5 3600 6-Core Processor (cpu) result in this setting: no speedups)" in ln
@@ -233,3 +233,38 @@ class serve:
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
+
+
+@pytest.fixture
+def mixed(repo: Path) -> Path:
+    """CPU runs of 40 epochs in fp32; GPU runs of 1 epoch in tf32 (what the runner records on Ampere and later)."""
+    runs = [make_run(10 + i, "cpu", None, c) for i, c in enumerate((100.0, 120.0))]
+    runs += [make_run(20 + i, "cuda", "NVIDIA H100", c, epochs=1, precision="tf32") for i, c in enumerate((0.2, 0.3))]
+    for run in runs:
+        write(run, repo / "data" / "fragments")
+    res = run_tool("merge", "--root", str(repo))
+    assert res.returncode == 0, res.stderr
+    return repo
+
+
+def test_whole_run_times_of_different_epochs_are_not_compared(mixed: Path) -> None:
+    doc = compare_json(mixed, "--metric", "compute_s", "--baseline", "ryzen", "--across", "precision")
+    by_label = {r["device_label"]: r for r in doc["rows"]}
+    assert by_label["NVIDIA H100 (cuda)"]["epochs"] == 1 and by_label["NVIDIA H100 (cuda)"]["speedup"] is None
+    assert by_label[f"{CPU} (cpu)"]["epochs"] == 40 and by_label[f"{CPU} (cpu)"]["is_baseline"]
+
+
+def test_across_precision_puts_tf32_gpu_beside_fp32_cpu(mixed: Path) -> None:
+    # Throughput does not depend on the epoch count, so the 1-epoch GPU and 40-epoch CPU runs compare.
+    args = ("--metric", "throughput_samples_per_s", "--baseline", "ryzen")
+    strict = compare_json(mixed, *args)
+    assert all(r["speedup"] is None for r in strict["rows"] if r["device_kind"] == "cuda")  # fp32 vs tf32: apart
+    doc = compare_json(mixed, *args, "--across", "precision")
+    gpu = next(r for r in doc["rows"] if r["device_kind"] == "cuda")
+    gpu_median = (60000 / 0.2 + 60000 / 0.3) / 2           # medians of the throughputs: 250,000 and 22,000
+    cpu_median = (60000 * 40 / 100 + 60000 * 40 / 120) / 2
+    assert gpu["precision"] == "tf32" and gpu["speedup"] == pytest.approx(gpu_median / cpu_median)
+    text = run_tool("compare", "--root", str(mixed), *args, "--across", "precision")
+    assert "NVIDIA H100 (cuda) [tf32]" in text.stdout and "compared across precision" in text.stdout
+    bad = run_tool("compare", "--root", str(mixed), *args, "--across", "device")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

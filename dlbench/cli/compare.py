@@ -13,7 +13,8 @@ from ..dataset import DatasetError
 from .common import guarded
 
 DESCRIPTION = """Compare devices on one metric. Results are grouped by setting (workload and its benchmark
-version, framework, precision, batch size: only results of one setting are compared with each other),
+version, framework, precision, batch size, and the epochs for whole-run times: only results of one setting
+are compared with each other; --across lifts framework, precision or batch size out of the setting),
 then by device and source (measured, or the publication an imported result comes from). Each row shows
 how many results it holds (n), their median, min, max and IQR, and with --baseline the speedup: the
 ratio of medians against the baseline device in the same setting, oriented so that > 1 means faster
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", default=None, metavar="DEVICE",
                    help="device the speedups are relative to: its full label as shown in the table, its name, "
                         "or a part of it that names one device")
+    c.add_argument("--across", action="append", default=[], choices=["framework", "precision", "batch_size"],
+                   help="compare across this field instead of splitting the tables by it (repeatable): each row "
+                        "then names its value, e.g. --across precision puts a tf32 GPU beside an fp32 CPU, "
+                        "--across framework puts torch beside tensorflow on one device")
     c.add_argument("--min-results", type=int, default=3, metavar="N",
                    help="mark rows with fewer than N results as 'few results' (default: 3); they are still shown")
     out = p.add_argument_group("output")
@@ -94,7 +99,7 @@ def run(argv: list[str] | None) -> int:
         metric = args.metric or default_metric(selected)
         if args.metric is None:
             print(f"comparing {metric} (the default: pass --metric to choose another)", file=sys.stderr)
-        result = compare(selected, metric, args.baseline, args.min_results)
+        result = compare(selected, metric, args.baseline, args.min_results, tuple(args.across))
     except DatasetError as exc:
         print(str(exc), file=sys.stderr)
         return 1
