@@ -39,8 +39,8 @@ sys.path.insert(0, str(REPO))
 from dlbench import fragment, outputs  # noqa: E402
 from dlbench import merge as merging  # noqa: E402
 from dlbench.cli import validate as validate_cli  # noqa: E402
-from dlbench.dataset import Layout, run_block, toml_head  # noqa: E402
-from dlbench.synthetic import synthetic_run  # noqa: E402
+from dlbench.dataset import Layout, run_block  # noqa: E402
+from dlbench.synthetic import synthetic_run, write_dataset  # noqa: E402
 
 VALIDATE_TARGET_S = 3.0
 VALIDATE_TARGET_FILES = 10_000
@@ -120,16 +120,6 @@ def bench_validate(work: Path, n: int, repeat: int) -> list[tuple[str, float, fl
             (f"validate {n:,} fragments: dlbench.cli.validate.main (in-process)", *min(inproc), target)]
 
 
-def build_dataset(root: Path, blocks: list[str], runs: list[dict]) -> None:
-    """A merged repository holding `runs`, written as tools/merge.py would (set-up, not timed)."""
-    layout = Layout(root)
-    layout.fragments.mkdir(parents=True)
-    toml = (toml_head() + "".join(blocks)).encode("utf-8")
-    layout.toml.write_bytes(toml)
-    ds = outputs.Dataset(layout, toml, runs)
-    outputs.write_changed(ds, outputs.generate(ds))
-
-
 def fresh_copy(base: Path, dest: Path) -> Layout:
     if dest.exists():
         shutil.rmtree(dest)
@@ -148,7 +138,7 @@ def bench_merge(work: Path, sizes: list[int], repeat: int) -> tuple[list, dict[i
     for n in sorted(sizes):
         print(f"set-up: writing a {n:,}-run dataset ...", file=sys.stderr, flush=True)
         base = work / f"dataset-{n}"
-        build_dataset(base, blocks[:n], runs[:n])
+        write_dataset(base, runs[:n], blocks[:n])  # set-up, not timed
         bases[n] = base
         times = []
         for _ in range(repeat):

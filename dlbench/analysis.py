@@ -13,7 +13,6 @@ Every row has every column (absent values are NaN / <NA>), in a fixed order (COL
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -52,6 +51,13 @@ def unit_of(metric: str) -> str:
     return ""
 
 
+def format_value(value: float, unit: str = "") -> str:
+    """A metric value for people: 4 significant digits, whole numbers from 10,000, bytes in MiB."""
+    if unit == "bytes":
+        return f"{value / 2**20:.0f} MiB"
+    return f"{value:.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+
+
 def device_label(device: str, kind: str | None) -> str:
     """How a device is shown and grouped: its normalized name and kind, e.g. `Apple M1 (mps)`.
 
@@ -73,18 +79,18 @@ def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for run in runs:
         prov = run.get("provenance", {})
+        source = prov.get("source", {})
         system = run.get("system", {})
+        cpu, os_, software = system.get("cpu", {}), system.get("os", {}), system.get("software", {})
         base: dict[str, Any] = {
             "run_id": run.get("run_id"), "kind": prov.get("kind"), "source": source_label(run),
-            "source_title": prov.get("source", {}).get("title"), "source_url": prov.get("source", {}).get("url"),
+            "source_title": source.get("title"), "source_url": source.get("url"),
             "contributor": prov.get("contributor"), "started_at": run.get("started_at"),
-            "cpu_model": system.get("cpu", {}).get("model"), "cpu_vendor": system.get("cpu", {}).get("vendor"),
-            "cpu_logical_cores": system.get("cpu", {}).get("logical_cores"),
-            "memory_bytes": system.get("memory_bytes"), "os": system.get("os", {}).get("name"),
-            "os_version": system.get("os", {}).get("version"), "kernel": system.get("os", {}).get("kernel"),
-            "arch": system.get("os", {}).get("arch"), "python": system.get("software", {}).get("python"),
-            "cuda": system.get("software", {}).get("cuda"), "cudnn": system.get("software", {}).get("cudnn"),
-            "rocm": system.get("software", {}).get("rocm"), "storage": system.get("storage"),
+            "cpu_model": cpu.get("model"), "cpu_vendor": cpu.get("vendor"),
+            "cpu_logical_cores": cpu.get("logical_cores"), "memory_bytes": system.get("memory_bytes"),
+            "os": os_.get("name"), "os_version": os_.get("version"), "kernel": os_.get("kernel"),
+            "arch": os_.get("arch"), "python": software.get("python"), "cuda": software.get("cuda"),
+            "cudnn": software.get("cudnn"), "rocm": software.get("rocm"), "storage": system.get("storage"),
             "cloud": prov.get("cloud"), "runner_version": prov.get("runner_version"),
             "git_commit": prov.get("git_commit"), "git_dirty": prov.get("git_dirty"),
         }
@@ -118,6 +124,8 @@ def read_runs_from(source: str | Path | None = None) -> list[dict[str, Any]]:
     Raises DatasetError (with what to do) when the source cannot be read.
     """
     if isinstance(source, str) and source.startswith(("http://", "https://")):
+        import urllib.request  # only here: it is slow to import, and merge (the README table) imports this module
+
         try:
             with urllib.request.urlopen(source, timeout=60) as resp:
                 return _runs_of_json(json.loads(resp.read().decode("utf-8")), source)

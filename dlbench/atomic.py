@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,18 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+# The temporary file of `write_bytes_atomic`: ".<name>.<8 random characters>.tmp" (tempfile.mkstemp).
+_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def remove_leftovers(directory: Path) -> None:
+    """Delete the temporary files that `write_bytes_atomic` left in `directory` when killed before its rename."""
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if _LEFTOVER.match(path.name) and path.is_file():
+                path.unlink()
 
 
 def fsync_dir(directory: Path) -> None:

@@ -40,7 +40,6 @@ class Change:
 
 @dataclass
 class PrReport:
-    changes: list[Change] = field(default_factory=list)
     added_fragments: list[str] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)       # code, schema, docs: for CODEOWNERS review
     would_merge: list[str] = field(default_factory=list)       # run ids the merge dry-run would append
@@ -89,15 +88,14 @@ def is_generated(path: str) -> bool:
 
 def classify(changes: list[Change]) -> PrReport:
     """Sort the changes into added fragments, other files, and problems (generated files, fragment edits)."""
-    rep = PrReport(changes=list(changes))
+    rep = PrReport()
     for ch in changes:
-        p = PurePosixPath(ch.path)
         if is_generated(ch.path):
             rep.problems.append(_problem(
                 ch.path, f"{ch.path} is generated: add a fragment to data/fragments/ instead "
                          "(the merge workflow on main rewrites this file; undo your change to it)", "generated-file"))
-        elif str(p.parent) == FRAGMENTS_DIR or ch.path.startswith(FRAGMENTS_DIR + "/"):
-            problem = _fragment_change_problem(ch, p)
+        elif ch.path.startswith(FRAGMENTS_DIR + "/"):
+            problem = _fragment_change_problem(ch)
             if problem:
                 rep.problems.append(problem)
             else:
@@ -107,13 +105,14 @@ def classify(changes: list[Change]) -> PrReport:
     return rep
 
 
-def _fragment_change_problem(ch: Change, p: PurePosixPath) -> Problem | None:
+def _fragment_change_problem(ch: Change) -> Problem | None:
     if ch.status == "D":
         return _problem(ch.path, "a pull request must not delete or rename a fragment: only the merge workflow "
                                  "removes fragments once merged; restore this file", "fragment-deleted")
     if ch.status != "A":
         return _problem(ch.path, "a submitted fragment must not be edited: restore it and add a new fragment "
                                  "(a new run gets a new run_id) instead", "fragment-edited")
+    p = PurePosixPath(ch.path)
     if str(p.parent) != FRAGMENTS_DIR or p.suffix != ".toml" or p.name.startswith("."):
         return _problem(ch.path, "only <run_id>.toml files may be added directly in data/fragments/: move or "
                                  "remove this file", "not-a-fragment")

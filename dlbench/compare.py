@@ -14,7 +14,6 @@ results are kept and marked as few results, never hidden.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +140,6 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     across = tuple(k for k in CROSSABLE if k in across)
     skeys = setting_keys(metric, across)
     higher = metric in HIGHER_IS_BETTER
-    df = df.copy()
     ok = df["status"] == "ok"
     has = df[metric].notna() & ok
     left_out = int((ok & ~has).sum())
@@ -184,18 +182,12 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
 
 
 def _plain(value: Any) -> Any:
-    """A grouping key as a JSON-ready value: None for missing, int for whole numbers."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A grouping key as a JSON-ready value: None for missing (None, NaN, <NA>), numpy scalars as Python ones."""
+    import pandas as pd
+
+    if pd.isna(value):
         return None
-    try:
-        import pandas as pd
-        if value is pd.NA:
-            return None
-    except ImportError:  # pragma: no cover - pandas is required for comparing
-        pass
-    if hasattr(value, "item"):
-        value = value.item()
-    return value
+    return value.item() if hasattr(value, "item") else value
 
 
 def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool, skeys: tuple) -> None:

@@ -9,21 +9,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .analysis import format_value
 from .compare import ROW_FIELDS, Comparison
+from .readme_table import escape as md_escape
 
 TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
 PLOT_SUFFIXES = (".png", ".svg")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    """A figure for people: 4 significant digits, whole numbers from 10,000, bytes in MiB."""
-    if value is None:
-        return "-"
-    if unit == "bytes":
-        return f"{value / 2**20:.0f} MiB"
-    if abs(value) >= 10_000:
-        return f"{value:.0f}"
-    return f"{value:.4g}"
+    """A figure for people (`analysis.format_value`), or '-' when there is none."""
+    return "-" if value is None else format_value(value, unit)
 
 
 def setting_title(c: Comparison, setting: tuple) -> str:
@@ -85,15 +81,6 @@ def to_text(c: Comparison) -> str:
                             colalign=("left", "left") + ("right",) * 6 + ("left",)))
         out.append("")
     return "\n".join(out)
-
-
-def md_escape(text: str) -> str:
-    """Text safe inside a Markdown table cell: no column breaks, no HTML, no emphasis."""
-    out = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "*_`[]":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def to_markdown(c: Comparison) -> str:

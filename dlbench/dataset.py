@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import tomli
-
 from .schema import SCHEMA_VERSION
 from .tomlio import dumps_table, parse_toml_bytes, to_toml_form
 
@@ -52,6 +50,13 @@ class Layout:
     @property
     def lock(self) -> Path:
         return self.root / ".merge.lock"
+
+
+def fragment_paths(layout: Layout) -> list[Path]:
+    """Every entry of `data/fragments/` except hidden files (such as .gitkeep), sorted by name."""
+    if not layout.fragments.is_dir():
+        return []
+    return sorted(p for p in layout.fragments.iterdir() if not p.name.startswith("."))
 
 
 def toml_head() -> str:
@@ -98,35 +103,34 @@ class Existing:
 
     toml_bytes: bytes             # benchmark.toml as it is (b"" when there is none yet)
     runs: list[dict[str, Any]]    # its runs, JSON form
-    how: str                      # 'empty', 'json-cache' or 'toml'
     json_bytes: bytes | None = None  # benchmark.json when it was generated from exactly these TOML bytes
 
 
 def read_existing(layout: Layout) -> Existing:
-    """The TOML's bytes and its runs in JSON form, and how they were read.
+    """The TOML's bytes and its runs in JSON form.
 
     The runs come from benchmark.json when it was generated from exactly these TOML bytes (its
     `source_sha256`); otherwise the TOML is parsed. Raises DatasetError when the TOML does not parse.
     """
     if not layout.toml.exists():
-        return Existing(b"", [], "empty")
+        return Existing(b"", [])
     raw = layout.toml.read_bytes()
     digest = sha256_hex(raw)
     with paused_gc():
         cached = _runs_from_json(layout.json, digest)
         if cached is not None:
-            return Existing(raw, cached[0], "json-cache", cached[1])
+            return Existing(raw, *cached)
         loaded = parse_toml_bytes(raw, str(layout.toml))
     if loaded.data is None or loaded.problems:
         first = loaded.problems[0].format() if loaded.problems else "unreadable"
         raise DatasetError(f"{first}\n(run `python tools/validate.py {layout.toml}` for every problem)")
-    return Existing(raw, loaded.data.get("runs", []), "toml")
+    return Existing(raw, loaded.data.get("runs", []))
 
 
-def read_runs(layout: Layout) -> tuple[bytes, list[dict[str, Any]], str]:
-    """The TOML's bytes, its runs in JSON form, and how they were read (see `read_existing`)."""
+def read_runs(layout: Layout) -> tuple[bytes, list[dict[str, Any]]]:
+    """The TOML's bytes and its runs in JSON form (see `read_existing`)."""
     found = read_existing(layout)
-    return found.toml_bytes, found.runs, found.how
+    return found.toml_bytes, found.runs
 
 
 def _runs_from_json(path: Path, digest: str) -> tuple[list[dict[str, Any]], bytes] | None:
@@ -146,11 +150,6 @@ def _runs_from_json(path: Path, digest: str) -> tuple[list[dict[str, Any]], byte
 
 def ids_in(layout: Layout) -> dict[str, str]:
     """Run ids already merged, mapped to the file that holds them."""
-    _, runs, _ = read_runs(layout)
+    runs = read_existing(layout).runs
     where = str(layout.toml.relative_to(layout.root)) if layout.toml.is_relative_to(layout.root) else str(layout.toml)
     return {r["run_id"]: where for r in runs if isinstance(r, dict) and "run_id" in r}
-
-
-def parse_toml_runs(raw: bytes) -> list[dict[str, Any]]:
-    """Runs of TOML bytes already known to be valid (used by tests and benchmarks)."""
-    return tomli.loads(raw.decode("utf-8")).get("runs", [])

@@ -112,13 +112,14 @@ def group_accelerators(devices: Iterable[dict[str, Any]]) -> list[dict[str, Any]
     return [_ordered(entry) for entry in grouped.values()]
 
 
-_FIELD_ORDER = ("kind", "vendor", "name", "normalized_name", "count", "memory_bytes", "driver_version",
-                "compute_capability", "power_limit_w", "pcie_id", "cores", "memory_bandwidth_bytes_per_s")
+# Field name -> its place in an accelerator entry (the schema's order); other fields follow, by name.
+_FIELD_RANK = {k: i for i, k in enumerate((
+    "kind", "vendor", "name", "normalized_name", "count", "memory_bytes", "driver_version", "compute_capability",
+    "power_limit_w", "pcie_id", "cores", "memory_bandwidth_bytes_per_s"))}
 
 
 def _ordered(entry: dict[str, Any]) -> dict[str, Any]:
-    rank = {k: i for i, k in enumerate(_FIELD_ORDER)}
-    return dict(sorted(entry.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+    return dict(sorted(entry.items(), key=lambda kv: (_FIELD_RANK.get(kv[0], len(_FIELD_RANK)), kv[0])))
 
 
 # ---------------------------------------------------------------- finding devices

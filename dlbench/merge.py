@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import outputs
-from .atomic import exclusive, write_bytes_atomic
-from .dataset import Layout, paused_gc, read_existing, run_block, toml_head
+from .atomic import exclusive, remove_leftovers, write_bytes_atomic
+from .dataset import Layout, fragment_paths, paused_gc, read_existing, run_block, toml_head
 from .problems import Problem
-from .validate import validate_fragments
+from .validate import validate_dataset, validate_fragments
 
 
 @dataclass
@@ -24,13 +22,6 @@ class MergeReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def fragment_paths(layout: Layout) -> list[Path]:
-    """Every entry of `data/fragments/` except hidden files (such as .gitkeep), sorted by name."""
-    if not layout.fragments.is_dir():
-        return []
-    return sorted(p for p in layout.fragments.iterdir() if not p.name.startswith("."))
 
 
 def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False) -> MergeReport:
@@ -66,7 +57,8 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     generated = outputs.generate(ds)
     if dry_run:
         return report
-    _remove_leftovers(layout, generated)
+    for folder in sorted({layout.data} | {(layout.root / rel).parent for rel in generated}):
+        remove_leftovers(folder)  # temporary files of a merge killed before it renamed them
     if new_toml != toml_bytes:
         write_bytes_atomic(layout.toml, new_toml)
         report.written.append("data/benchmark.toml")
@@ -76,23 +68,8 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     return report
 
 
-# A temporary file of `write_bytes_atomic` (".<name>.<8 random characters>.tmp") left by a merge that
-# was killed before renaming it over its target.
-_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
-
-
-def _remove_leftovers(layout: Layout, generated: dict[str, bytes]) -> None:
-    folders = {layout.data} | {(layout.root / rel).parent for rel in generated}
-    for folder in sorted(folders):
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if _LEFTOVER.match(path.name) and path.is_file():
-                    path.unlink()
-
-
 def check(layout: Layout) -> tuple[list[str], list[Problem]]:
     """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted)."""
-    from .validate import validate_dataset
     if not layout.toml.exists():
         return ["data/benchmark.toml"], []
     with paused_gc():

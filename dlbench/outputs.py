@@ -7,6 +7,7 @@ root: bytes}. `tools/merge.py` writes them; `tools/merge.py --check` compares th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,16 +25,20 @@ class Dataset:
     previous_json: bytes | None = None
     previous_count: int = 0
 
+    @cached_property
+    def source_sha256(self) -> str:
+        """SHA-256 of the TOML bytes (hashed once: several generated files record it)."""
+        return sha256_hex(self.toml_bytes)
+
 
 Generator = Callable[[Dataset], dict[str, bytes]]
 
 
 def _benchmark_json(ds: Dataset) -> dict[str, bytes]:
-    digest = sha256_hex(ds.toml_bytes)
     data = None
     if ds.previous_json is not None:
-        data = api.render_json_appended(ds.previous_json, ds.runs, ds.previous_count, digest)
-    return {"data/benchmark.json": data if data is not None else api.render_json(ds.runs, digest)}
+        data = api.render_json_appended(ds.previous_json, ds.runs, ds.previous_count, ds.source_sha256)
+    return {"data/benchmark.json": data if data is not None else api.render_json(ds.runs, ds.source_sha256)}
 
 
 def _schema_reference(ds: Dataset) -> dict[str, bytes]:
@@ -43,7 +48,7 @@ def _schema_reference(ds: Dataset) -> dict[str, bytes]:
 
 def _api_shards(ds: Dataset) -> dict[str, bytes]:
     from . import shards
-    return shards.build(ds.runs, sha256_hex(ds.toml_bytes))
+    return shards.build(ds.runs, ds.source_sha256)
 
 
 def _readme_table(ds: Dataset) -> dict[str, bytes]:

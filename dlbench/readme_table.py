@@ -15,9 +15,10 @@ Rows are sorted by workload, then device, framework and source, so the same data
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from typing import Any, Iterable
 
-from .analysis import device_label, source_label
+from .analysis import device_label, format_value, source_label
 from .shards import device_of
 
 START = "<!-- dlbench:results-table:start -->"
@@ -47,11 +48,7 @@ def escape(text: Any) -> str:
 
 
 def _num(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return ""
-    if unit == "bytes":
-        return f"{value / 2**20:.0f} MiB"
-    return f"{value:.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+    return "" if value is None else format_value(value, unit)
 
 
 def _sort_key(values: Iterable[Any]) -> tuple:
@@ -71,13 +68,9 @@ def _median(rows: list[dict[str, Any]], metric: str) -> float | None:
 
 
 def _count(rows: list[dict[str, Any]]) -> str:
-    ok = sum(1 for r in rows if r.get("status") == "ok")
-    failed: dict[str, int] = {}
-    for r in rows:
-        if r.get("status") != "ok":
-            failed[r.get("status", "error")] = failed.get(r.get("status", "error"), 0) + 1
-    extra = "".join(f" (+{n} {s})" for s, n in sorted(failed.items()))
-    return f"{ok}{extra}"
+    statuses = Counter(r.get("status", "error") for r in rows)
+    ok = statuses.pop("ok", 0)
+    return f"{ok}" + "".join(f" (+{n} {s})" for s, n in sorted(statuses.items()))
 
 
 def _source_cell(title: str, url: str | None) -> str:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import jsonschema
 import jsonschema_rs
-from referencing import Registry, Resource
 
 from .paths import schema_dir
 from .problems import Problem
 from .tomlio import Loaded, dotted
+
+if TYPE_CHECKING:  # python-jsonschema is imported when a record is invalid: it costs most of a tool's start-up
+    import jsonschema
+    from referencing import Registry
 
 RUN_SCHEMA = "run.schema.json"
 DATASET_SCHEMA = "dataset.schema.json"
@@ -34,12 +36,14 @@ def load(name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=None)
 def _registry() -> Registry:
+    from referencing import Registry, Resource
     resources = [(load(n)["$id"], Resource.from_contents(load(n))) for n in SCHEMA_FILES]
     return Registry().with_resources(resources)
 
 
 @lru_cache(maxsize=None)
 def detailed_validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
     return jsonschema.Draft202012Validator(
         load(name), registry=_registry(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 

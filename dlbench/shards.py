@@ -16,11 +16,11 @@ Output is deterministic: sorted keys, UTF-8, no NaN, one row per line, a trailin
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
+from .dataset import paused_gc
 from .schema import SCHEMA_VERSION
 
 API_VERSION = 1
@@ -130,25 +130,27 @@ def split(benchmark: str, rows: list[dict[str, Any]], max_bytes: int = MAX_SHARD
     A part is closed when the next row would not fit, so the split of earlier rows never depends on
     later ones: appending rows changes only the last part (and adds new ones).
     """
+    # Bytes of a part but for its rows and the digits of `part` and `result_count`:
+    # head, `,"results":[\n`, `\n]}\n`.
+    fixed = len(_head(benchmark, 0, 0).encode()) - 2 + len(',"results":[\n\n]}\n')
     parts: list[bytes] = []
     current: list[str] = []
     size = 0        # bytes of the rows in `current`, with their ",\n" separators
-    # Fixed bytes of a part: head, `,"results":[\n`, `\n]}\n`; result_count digits are added per check.
-    fixed = len(_head(benchmark, 1, 0).encode()) - 2 + len(',"results":[\n\n]}\n')
     for row in rows:
         line = _encode(row)
-        n = len(line.encode("utf-8")) if not line.isascii() else len(line)
-        part_fixed = fixed + len(str(len(parts) + 1)) + len(str(len(current) + 1))
-        if current and part_fixed + size + 2 + n > max_bytes:
+        n = len(line) if line.isascii() else len(line.encode("utf-8"))
+        if current:
+            grown = size + 2 + n
+            if fixed + len(str(len(parts) + 1)) + len(str(len(current) + 1)) + grown <= max_bytes:
+                current.append(line)
+                size = grown
+                continue
             parts.append(_render_shard(benchmark, len(parts) + 1, current))
-            current, size = [], 0
-            part_fixed = fixed + len(str(len(parts) + 1)) + 1
-        need = part_fixed + size + (2 if current else 0) + n
+        need = fixed + len(str(len(parts) + 1)) + 1 + n     # a new part with this row alone
         if need > max_bytes:
             raise ShardError(f"a result of {benchmark} (run {row['run_id']}) needs {need} bytes, "
                              f"more than the {max_bytes}-byte shard limit")
-        current.append(line)
-        size += n + (2 if len(current) > 1 else 0)
+        current, size = [line], n
     if current:
         parts.append(_render_shard(benchmark, len(parts) + 1, current))
     return parts
@@ -173,13 +175,8 @@ def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str]) -> 
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
           max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
     """Every file of the API: {path relative to the repository root: bytes}."""
-    enabled = gc.isenabled()
-    gc.disable()  # millions of short-lived small dicts: collection passes would cost a third of the time
-    try:
+    with paused_gc():  # millions of short-lived small dicts: collection passes would cost a third of the time
         return _build(runs, source_sha256, max_bytes)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int) -> dict[str, bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import random
+from pathlib import Path
 from typing import Any
 
 from .fragment import with_run_id
@@ -68,3 +69,19 @@ def synthetic_run(i: int, seed: int = 0) -> dict[str, Any]:
         "results": [result],
     }
     return with_run_id(run)
+
+
+def write_dataset(root: Path, runs: list[dict[str, Any]], blocks: list[str] | None = None) -> None:
+    """A repository at `root` whose dataset holds `runs`, written as `tools/merge.py` writes it (a fast set-up).
+
+    `blocks`: the runs' `dataset.run_block`s, when already rendered.
+    """
+    from . import outputs
+    from .dataset import Layout, render_toml, toml_head
+
+    layout = Layout(root)
+    layout.fragments.mkdir(parents=True)
+    toml = (render_toml(runs) if blocks is None else toml_head() + "".join(blocks)).encode("utf-8")
+    layout.toml.write_bytes(toml)
+    ds = outputs.Dataset(layout, toml, runs)
+    outputs.write_changed(ds, outputs.generate(ds))

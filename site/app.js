@@ -1,7 +1,7 @@
 // The results page: wires the filters, the table and the chart to the sharded JSON API.
 import { loadIndex, loadWorkload } from "./api.js";
 import { renderChart } from "./chart.js";
-import { METRICS, METRIC_BY_KEY, metricValue } from "./format.js";
+import { METRIC_BY_KEY, metricsIn } from "./format.js";
 import { columnsFor, renderBody, renderHead, sortRows } from "./table.js";
 
 const MAX_TABLE_ROWS = 1000;
@@ -23,10 +23,15 @@ function option(select, value, label) {
   select.append(o);
 }
 
+// Selects `value` if the menu offers it (a value it lacks would leave the menu blank).
+function choose(select, value) {
+  if ([...select.options].some((o) => o.value === value)) select.value = value;
+}
+
 function setOptions(select, values, keepFirst, wanted) {
   while (select.options.length > (keepFirst ? 1 : 0)) select.remove(select.options.length - 1);
   for (const [value, label] of values) option(select, value, label);
-  if (values.some(([v]) => v === wanted)) select.value = wanted;
+  choose(select, wanted);
 }
 
 function showError(message) {
@@ -95,11 +100,11 @@ async function selectWorkload(name) {
     return;
   }
   if (token !== state.loading) return; // another workload was selected meanwhile
+  const metrics = metricsIn(rows);
   state.rows = rows;
-  state.columns = columnsFor(rows);
+  state.columns = columnsFor(metrics);
   const frameworks = [...new Set(rows.map((r) => r.framework))].sort();
   setOptions(controls.framework, frameworks.map((f) => [f, f]), true, initial.framework ?? controls.framework.value);
-  const metrics = METRICS.filter((m) => rows.some((r) => metricValue(r, m.key) !== undefined));
   const wantedMetric = initial.metric ?? (controls.metric.value || metrics[0]?.key);
   setOptions(controls.metric, metrics.map((m) => [m.key, m.label]), false, wantedMetric);
   initial.framework = initial.metric = null;
@@ -122,7 +127,7 @@ async function main() {
   const biggest = workloads.reduce((a, b) => (b.result_count > a.result_count ? b : a)).name;
   setOptions(controls.workload, workloads.map((w) => [w.name, `${w.name} (${w.result_count} results)`]), false, params.get("workload") || biggest);
   controls.device.value = params.get("device") || "";
-  if (["ok", "oom", "error", "timeout"].includes(params.get("status"))) controls.status.value = params.get("status");
+  choose(controls.status, params.get("status"));
   controls.workload.addEventListener("change", () => selectWorkload(controls.workload.value));
   for (const name of ["framework", "status", "metric"]) controls[name].addEventListener("change", update);
   controls.device.addEventListener("input", update);

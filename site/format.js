@@ -43,6 +43,11 @@ export function metricValue(row, key) {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+// The METRICS at least one of the rows has a value of, in METRICS order.
+export function metricsIn(rows) {
+  return METRICS.filter((m) => rows.some((r) => metricValue(r, m.key) !== undefined));
+}
+
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

@@ -1,11 +1,12 @@
 // The results table: columns, sorting and rows. Every value from the data is inserted as text.
-import { METRICS, commitUrl, metricValue, safeHttpUrl, shellJoin } from "./format.js";
+import { commitUrl, metricValue, safeHttpUrl, shellJoin } from "./format.js";
 
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
 
-// Columns for the loaded rows: the fixed ones, the key metrics some row has, status and provenance.
-export function columnsFor(rows) {
-  const metricCols = METRICS.filter((m) => m.table && rows.some((r) => metricValue(r, m.key) !== undefined)).map((m) => ({
+// Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them,
+// status and provenance.
+export function columnsFor(metrics) {
+  const metricCols = metrics.filter((m) => m.table).map((m) => ({
     key: m.key,
     label: m.label,
     numeric: true,

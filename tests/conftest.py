@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Sequence
 
 import pytest
 
@@ -41,18 +42,34 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def write_fragment(repo: Path, run: dict, name: str | None = None) -> Path:
-    """Write `run` (its run_id set from its content) as a fragment of `repo`, named by its id unless `name`."""
+    """Write `run` (its run_id set from its content) as a fragment of `repo`, named by its id unless `name`.
+
+    As `fragment.write` does, without its fsync (thousands of files in some tests).
+    """
     run = fragment.with_run_id(run)
     path = repo / "data" / "fragments" / (name or fragment.file_name(run["run_id"]))
     path.write_text(fragment.to_toml(run), encoding="utf-8")
     return path
 
 
-@pytest.fixture
-def merged_repo(repo: Path) -> Path:
-    """A repository whose dataset holds two synthetic runs, merged with tools/merge.py."""
-    for i in range(2):
+def merge_synthetic(repo: Path, n: int) -> Path:
+    """Merge synthetic runs 0 .. n-1 into `repo` with tools/merge.py."""
+    for i in range(n):
         write_fragment(repo, synthetic_run(i))
     r = run_tool("merge", "--root", str(repo))
     assert r.returncode == 0, r.stderr
     return repo
+
+
+@pytest.fixture
+def merged_repo(repo: Path) -> Path:
+    """A repository whose dataset holds two synthetic runs, merged with tools/merge.py."""
+    return merge_synthetic(repo, 2)
+
+
+def field_parent(run: dict, keys: Sequence[str | int]) -> tuple[Any, str | int]:
+    """The table or array holding the field at `keys` of `run` (a digit string indexes an array), and its key."""
+    node: Any = run
+    for k in keys[:-1]:
+        node = node[int(k)] if str(k).isdigit() else node[k]
+    return node, keys[-1]

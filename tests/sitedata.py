@@ -1,4 +1,5 @@
-"""A small merged dataset for the page and JavaScript-client tests: real fragments, merged by tools/merge.py.
+"""A small merged dataset for the page and JavaScript-client tests (real fragments, merged by tools/merge.py),
+and a loopback HTTP server to publish it from.
 
 Fourteen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
 name is an HTML injection string, one out-of-memory failure, one imported result with a source, and
@@ -7,9 +8,14 @@ one run on a device of the other workload. Expected figures are computed from th
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import http.server
+import shutil
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from conftest import run_tool
 from dlbench import fragment
@@ -77,6 +83,33 @@ def build(root: Path) -> list[dict[str, Any]]:
     assert done.returncode == 0, done.stderr
     assert (root / "data" / "api" / "v1" / "index.json").is_file()
     return all_runs
+
+
+def published(tmp_path_factory) -> tuple[Path, list[dict[str, Any]]]:
+    """(folder, runs): a fresh folder holding the merged dataset's data/ as GitHub Pages publishes it
+    (no fragments)."""
+    work = tmp_path_factory.mktemp("repo")
+    all_runs = build(work)
+    www = tmp_path_factory.mktemp("www")
+    shutil.copytree(work / "data", www / "data", ignore=shutil.ignore_patterns("fragments"))
+    return www, all_runs
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve `folder` over loopback HTTP from a thread while in the block; its base URL (no trailing slash)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def results_of(all_runs: list[dict[str, Any]], workload: str) -> list[tuple[dict, dict]]:

@@ -38,15 +38,20 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
-def make_project_repo(dest: Path) -> Path:
-    """A git repository at `dest` holding a copy of this project's code and data, committed on main."""
+def copy_project(dest: Path, parts: list[str] = PROJECT_PARTS) -> None:
+    """Copy `parts` of this project (code, schema, data) into the new folder `dest`."""
     dest.mkdir(parents=True)
-    for part in PROJECT_PARTS:
+    for part in parts:
         src = REPO / part
         if src.is_dir():
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".merge.lock"))
         else:
             shutil.copy2(src, dest / part)
+
+
+def make_project_repo(dest: Path) -> Path:
+    """A git repository at `dest` holding a copy of this project's code and data, committed on main."""
+    copy_project(dest)
     git(dest, "init", "-q", "-b", "main")
     commit_all(dest, "base")
     return dest

@@ -49,6 +49,13 @@ class Fake:
                       for role in NAMES)
         return DatasetSpec(self.name, files, tuple(mirrors), tuple(system_dirs))
 
+    def place(self, folder: Path, raw: bool = False) -> Path:
+        """Write the files into `folder` (created): the published .gz files, or with `raw` the decompressed ones."""
+        folder.mkdir(parents=True)
+        for role, name in NAMES.items():
+            (folder / (name[:-3] if raw else name)).write_bytes(self.raw[role] if raw else self.gz[role])
+        return folder
+
     def expected_sha256(self) -> str:
         digests = {NAMES[r][:-3]: hashlib.sha256(self.raw[r]).hexdigest() for r in NAMES}
         return hashlib.sha256("".join(digests[n] for n in sorted(digests)).encode()).hexdigest()
@@ -249,10 +256,7 @@ def test_killed_download_leaves_no_file_under_the_final_name(tmp_path, server):
 
 def test_corrupt_cached_file_is_replaced(tmp_path, server):
     fake = Fake()
-    folder = tmp_path / "fake"
-    folder.mkdir()
-    for role, name in NAMES.items():
-        (folder / name).write_bytes(fake.gz[role])
+    folder = fake.place(tmp_path / "fake")
     (folder / NAMES["test_y"]).write_bytes(b"garbage")
     fake.check(datasets.load(fake.spec(), tmp_path, mirrors=[server.serve("/fix", fake)], **FAST))
     assert server.requests == ["/fix/t10k-labels-idx1-ubyte.gz"]
@@ -286,10 +290,7 @@ def test_system_dir_first_accepts_recompressed_and_plain_files(tmp_path):
 
 def test_bad_system_dir_is_skipped_for_the_cache(tmp_path, server):
     fake = Fake()
-    system = tmp_path / "system"
-    system.mkdir()
-    for role, name in NAMES.items():
-        (system / name).write_bytes(fake.gz[role])
+    system = fake.place(tmp_path / "system")
     other = idx(np.zeros(20, dtype=np.uint8))
     (system / NAMES["train_y"]).write_bytes(gzip.compress(other, mtime=0))
     spec = fake.spec(system_dirs=[system], raw_checksums=True)
@@ -301,10 +302,7 @@ def test_bad_system_dir_is_skipped_for_the_cache(tmp_path, server):
 
 def test_unverifiable_plain_file_without_raw_checksum_is_refused(tmp_path):
     fake = Fake()
-    folder = tmp_path / "fake"
-    folder.mkdir()
-    for role, name in NAMES.items():
-        (folder / name[:-3]).write_bytes(fake.raw[role])
+    fake.place(tmp_path / "fake", raw=True)
     with pytest.raises(DatasetError, match="no published checksum for the uncompressed file"):
         datasets.load(fake.spec(), tmp_path, mirrors=[])
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import http.server
 import re
 import shutil
 import subprocess
-import threading
 
 import pytest
 
@@ -31,22 +28,11 @@ def readme_js_block() -> str:
     return code
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def data_server(tmp_path_factory):
-    work = tmp_path_factory.mktemp("js-repo")
-    runs = sitedata.build(work)
-    www = tmp_path_factory.mktemp("js-www")
-    shutil.copytree(work / "data", www / "data", ignore=shutil.ignore_patterns("fragments"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/data", runs
-    server.shutdown()
-    server.server_close()
+    www, runs = sitedata.published(tmp_path_factory)
+    with sitedata.serve(www) as base:
+        yield f"{base}/data", runs
 
 
 def test_readme_javascript_example_runs_and_prints_the_data(data_server, tmp_path):

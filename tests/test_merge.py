@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_tool, snapshot
+from conftest import REPO, run_tool, snapshot, write_fragment
 from dlbench import api, fragment, outputs
-from dlbench.dataset import Layout, run_block, toml_head
-from dlbench.synthetic import synthetic_run
+from dlbench.dataset import Layout
+from dlbench.synthetic import synthetic_run, write_dataset
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 LOCK_NAME = Layout(Path(".")).lock.name
@@ -30,9 +30,8 @@ LOCK_NAME = Layout(Path(".")).lock.name
 def _add(repo: Path, indices, seed: int = 0) -> list[dict]:
     """Write synthetic fragments i (for i in indices) into repo's data/fragments/; return the runs."""
     runs = [synthetic_run(i, seed=seed) for i in indices]
-    for run in runs:  # as fragment.write does, without its fsync (thousands of files in the crash test)
-        (repo / "data" / "fragments" / fragment.file_name(run["run_id"])).write_text(fragment.to_toml(run),
-                                                                                  encoding="utf-8")
+    for run in runs:
+        write_fragment(repo, run)
     return runs
 
 
@@ -323,17 +322,6 @@ KILLS_PER_ROUND = 3
 LEFTOVER = re.compile(r"(^|/)\.[^/]+\.[A-Za-z0-9_]{8}\.tmp$")
 
 
-def _build_dataset(root: Path, n: int) -> None:
-    """A repository already holding n runs, written with the library as the merge writes it (fast set-up)."""
-    layout = Layout(root)
-    layout.fragments.mkdir(parents=True)
-    runs = [synthetic_run(i) for i in range(n)]
-    toml = (toml_head() + "".join(run_block(r) for r in runs)).encode("utf-8")
-    layout.toml.write_bytes(toml)
-    ds = outputs.Dataset(layout, toml, runs)
-    outputs.write_changed(ds, outputs.generate(ds))
-
-
 def _clone(src: Path, dest: Path) -> None:
     """A copy made of hard links: free, and safe because a merge never writes into an existing file (it
     writes a new file and renames it over the old one, or unlinks it). A merge that wrote in place would
@@ -393,7 +381,7 @@ def _assert_old_or_new(repo: Path, old: dict[str, bytes], new: dict[str, bytes],
 @pytest.mark.timeout(900)
 def test_kill_9_at_random_moments_leaves_old_or_new_files_and_the_next_merge_completes(tmp_path: Path) -> None:
     pristine = tmp_path / "pristine"
-    _build_dataset(pristine, DATASET_RUNS)
+    write_dataset(pristine, [synthetic_run(i) for i in range(DATASET_RUNS)])
     _add(pristine, range(NEW_FRAGMENTS), seed=1)
     old = _state(pristine)
 

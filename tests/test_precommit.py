@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,21 +10,18 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from test_ci_scripts import PROJECT_PARTS as CI_PARTS, copy_project, tool_env
 from dlbench.fragment import with_run_id, write
 from dlbench.synthetic import synthetic_run
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-PROJECT_PARTS = ["dlbench", "tools", "schema", "data", "pyproject.toml", ".gitignore", ".pre-commit-config.yaml",
-                 ".pre-commit-hooks.yaml"]
+PROJECT_PARTS = CI_PARTS + [".pre-commit-config.yaml", ".pre-commit-hooks.yaml"]
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("GITHUB_ACTIONS", None)
+    env = tool_env()
     env.update(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # `python` = this venv's
-               GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.org", GIT_COMMITTER_NAME="Test",
-               GIT_COMMITTER_EMAIL="test@example.org", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")  # `python` = this venv's
     return env
 
 
@@ -37,13 +33,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
 def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A git repository holding a copy of the project (its generated files brought up to date), committed."""
     repo = tmp_path / "repo"
-    repo.mkdir()
-    for part in PROJECT_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(src, repo / part, ignore=shutil.ignore_patterns("__pycache__", ".merge.lock"))
-        else:
-            shutil.copy2(src, repo / part)
+    copy_project(repo, PROJECT_PARTS)
     env = env_for(tmp_path)
     merged = run([sys.executable, "tools/merge.py"], repo, env)  # whatever other work is in progress
     assert merged.returncode == 0, merged.stderr

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from conftest import REPO, run_tool
+from conftest import REPO, field_parent, merge_synthetic, run_tool
 from dlbench import fragment, schema
 from dlbench.synthetic import synthetic_run
 
@@ -57,13 +57,6 @@ def _third_party_registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-def _merged_repo(repo: Path, n: int = 3) -> Path:
-    for i in range(n):
-        fragment.write(synthetic_run(i), repo / "data" / "fragments")
-    assert run_tool("merge", "--root", str(repo)).returncode == 0
-    return repo
-
-
 def test_fragment_and_benchmark_json_validate_with_python_jsonschema(repo: Path) -> None:
     """python-jsonschema used directly, as any consumer would, without our code in between."""
     import tomllib
@@ -79,7 +72,7 @@ def test_fragment_and_benchmark_json_validate_with_python_jsonschema(repo: Path)
     as_json["results"][0]["metrics"]["accuracy"] = 1.5
     assert not validator.is_valid(as_json)
 
-    _merged_repo(repo)
+    merge_synthetic(repo, 3)
     doc = json.loads((repo / "data" / "benchmark.json").read_text())
     dataset_schema = json.loads(SCHEMAS[1].read_text())
     validator = jsonschema.Draft202012Validator(dataset_schema, registry=_third_party_registry())
@@ -90,7 +83,7 @@ def test_fragment_and_benchmark_json_validate_with_python_jsonschema(repo: Path)
 def test_fragment_and_benchmark_json_validate_with_check_jsonschema(repo: Path, tmp_path: Path) -> None:
     """check-jsonschema (a separate CLI) on a real fragment file and a real benchmark.json."""
     cli = str(Path(sys.executable).parent / "check-jsonschema")
-    _merged_repo(repo)
+    merge_synthetic(repo, 3)
     frag = fragment.write(synthetic_run(9), tmp_path)
     r = subprocess.run([cli, "--schemafile", str(SCHEMAS[0]), str(frag)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -115,10 +108,8 @@ def test_negative_fixtures_fail_and_positive_pass() -> None:
     for path, value in ((("results", 0, "status"), "exploded"), (("results", 0, "device_kind"), "gpu"),
                         (("provenance", "kind"), "guessed")):
         bad = json.loads(json.dumps(run))
-        node = bad
-        for k in path[:-1]:
-            node = node[k]
-        node[path[-1]] = value
+        node, key = field_parent(bad, path)
+        node[key] = value
         assert not schema.fast_validator(schema.RUN_SCHEMA).is_valid(bad)
         assert not schema.detailed_validator(schema.RUN_SCHEMA).is_valid(bad)
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from conftest import run_tool
-from dlbench import fragment, shards
+from conftest import merge_synthetic, run_tool
+from dlbench import shards
 from dlbench.fragment import with_run_id
 from dlbench.synthetic import synthetic_run
 
@@ -140,10 +140,7 @@ def test_limits_that_cannot_be_met_raise_a_clear_error():
 
 
 def test_merge_writes_the_api_and_removes_parts_no_longer_produced(repo):
-    for i in range(6):
-        fragment.write(synthetic_run(i), repo / "data" / "fragments")
-    done = run_tool("merge", "--root", str(repo))
-    assert done.returncode == 0, done.stderr
+    merge_synthetic(repo, 6)
     index = json.loads((repo / API / "index.json").read_text())
     whole = json.loads((repo / "data" / "benchmark.json").read_text())
     assert index["run_count"] == whole["run_count"] == 6

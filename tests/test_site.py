@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
+import statistics
 from pathlib import Path
 
 import pytest
@@ -22,31 +20,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep the test output clean
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(base URL, runs): a copy of site/ with data/ from merged fragments, as GitHub Pages publishes them."""
-    work = tmp_path_factory.mktemp("site-repo")
-    runs = sitedata.build(work)
-    www = tmp_path_factory.mktemp("www")
+    www, runs = sitedata.published(tmp_path_factory)
     shutil.copytree(REPO / "site", www, dirs_exist_ok=True)
-    shutil.copytree(work / "data", www / "data", ignore=shutil.ignore_patterns("fragments"))
-    shutil.copytree(work / "data" / "api" / "v1", www / "elsewhere" / "api")   # for ?api=
+    shutil.copytree(www / "data" / "api" / "v1", www / "elsewhere" / "api")   # for ?api=
     # A workload of MANY_RESULTS rows in small parts, for ?api=many/data/api/v1
     many = shards.build([synthetic_run(i) for i in range(2 * MANY_RESULTS)], max_bytes=64 * 1024)
     for rel, data in many.items():
         (www / "many" / rel).parent.mkdir(parents=True, exist_ok=True)
         (www / "many" / rel).write_bytes(data)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", runs
-    server.shutdown()
-    server.server_close()
+    with sitedata.serve(www) as base:
+        yield base, runs
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +152,6 @@ def test_chart_has_one_bar_per_device_with_the_median(page, served):
     expect(bars).to_have_count(len(by_device))
     drawn = {bars.nth(i).get_attribute("data-device"): float(bars.nth(i).locator("rect").get_attribute("data-value"))
              for i in range(bars.count())}
-    import statistics
     assert drawn == pytest.approx({d: statistics.median(v) for d, v in by_device.items()})
     medians = list(drawn.values())
     assert medians == sorted(medians)          # lower is better: best first
@@ -174,7 +159,7 @@ def test_chart_has_one_bar_per_device_with_the_median(page, served):
     expect(page.locator("#chart-caption")).to_contain_text("higher is better")
 
 
-def test_injected_markup_is_shown_as_text(page, served, tmp_path):
+def test_injected_markup_is_shown_as_text(page, served):
     base, _ = served
     open_page(page, base)
     cell = page.locator("#results tbody td[data-key='device']", has_text=sitedata.INJECTION)
@@ -189,7 +174,6 @@ def test_injected_markup_is_shown_as_text(page, served, tmp_path):
     out = REPO / "test-artifacts"
     out.mkdir(exist_ok=True)
     page.screenshot(path=str(out / "site.png"), full_page=True)
-    page.screenshot(path=str(tmp_path / "site.png"), full_page=True)
     assert (out / "site.png").stat().st_size > 10_000
 
 

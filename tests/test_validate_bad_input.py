@@ -3,17 +3,14 @@ traceback, and leaves data/ byte-identical (through both validate.py and merge.p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
 import pytest
-import tomli_w
 
-from conftest import run_tool, snapshot, write_fragment
+from conftest import REPO, field_parent, run_tool, snapshot, write_fragment
 from dlbench import fragment
 from dlbench.synthetic import synthetic_run
-from dlbench.tomlio import to_toml_form
 
 
 def _edit(change: Callable[[dict], None], name: str | None = None):
@@ -36,7 +33,7 @@ def _toml_text(change: Callable[[str], str]):
     """Fragment written as TOML text, then edited as text (for values a JSON-form run cannot hold)."""
     def make(repo: Path) -> Path:
         run = fragment.with_run_id(synthetic_run(100))
-        text = change(tomli_w.dumps(to_toml_form(run)))
+        text = change(fragment.to_toml(run))
         path = repo / "data" / "fragments" / f"{run['run_id']}.toml"
         path.write_text(text, encoding="utf-8")
         return path
@@ -45,21 +42,15 @@ def _toml_text(change: Callable[[str], str]):
 
 def _set(path: str, value):
     def change(run: dict) -> None:
-        node = run
-        keys = path.split(".")
-        for k in keys[:-1]:
-            node = node[int(k)] if k.isdigit() else node[k]
-        node[keys[-1]] = value
+        node, key = field_parent(run, path.split("."))
+        node[key] = value
     return change
 
 
 def _delete(path: str):
     def change(run: dict) -> None:
-        node = run
-        keys = path.split(".")
-        for k in keys[:-1]:
-            node = node[int(k)] if k.isdigit() else node[k]
-        del node[keys[-1]]
+        node, key = field_parent(run, path.split("."))
+        del node[key]
     return change
 
 
@@ -206,7 +197,6 @@ def test_broken_dataset_file_is_reported_with_run_lines(merged_repo: Path) -> No
 
 def test_fragment_from_json_form_matches_schema_examples() -> None:
     """The shipped example fragment validates (positive fixture)."""
-    from conftest import REPO
     examples = sorted((REPO / "schema" / "examples").glob("*.toml"))
     assert examples
     r = run_tool("validate", *map(str, examples), "--root", str(REPO / "schema" / "examples"))

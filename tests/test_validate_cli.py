@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_tool, snapshot, write_fragment
-from dlbench import fragment
+from conftest import field_parent, run_tool, snapshot, write_fragment
 from dlbench.synthetic import synthetic_run
 from dlbench.validate import PARALLEL_THRESHOLD
 
@@ -17,11 +16,8 @@ from dlbench.validate import PARALLEL_THRESHOLD
 def _bad(i: int, **changes) -> dict:
     run = synthetic_run(i)
     for dotted, value in changes.items():
-        node = run
-        keys = dotted.split("__")
-        for k in keys[:-1]:
-            node = node[int(k)] if k.isdigit() else node[k]
-        node[keys[-1]] = value
+        node, key = field_parent(run, dotted.split("__"))
+        node[key] = value
     return run
 
 

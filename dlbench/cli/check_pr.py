@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import ci_checks
 from ..paths import REPO_ROOT
 from ..problems import github_wanted, report
-from .common import guarded
+from .common import add_github, guarded
 
 DESCRIPTION = """Check the changes of a pull request (HEAD of the repository at --root) against the base
 commit --base-ref, using the schema and tools of the checkout this script lives in. Rejects changes to
@@ -29,8 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-ref", default=os.environ.get("BASE_SHA") or "origin/main", metavar="REF",
                    help="the base branch's commit (or branch name) the pull request is compared with "
                         "(default: $BASE_SHA, else origin/main)")
-    p.add_argument("--github", action="store_true",
-                   help="also print problems as GitHub Actions annotations (on by default when GITHUB_ACTIONS=true)")
+    add_github(p)
     return p
 
 

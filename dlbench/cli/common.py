@@ -1,4 +1,4 @@
-"""What the command-line tools share: the repository root option and the no-traceback guard."""
+"""What the command-line tools share: the repository root and --github options, and the no-traceback guard."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from typing import Callable
 def add_root(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                         help="repository root holding data/ (default: the current directory)")
+
+
+def add_github(parser: argparse.ArgumentParser) -> None:
+    """`--github`: problems also as GitHub Actions annotations (see `problems.github_wanted`)."""
+    parser.add_argument("--github", action="store_true", help="also print problems as GitHub Actions annotations "
+                        "(on by default when GITHUB_ACTIONS=true)")
 
 
 def guarded(main: Callable[[], int]) -> int:

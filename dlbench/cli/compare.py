@@ -10,7 +10,7 @@ from ..analysis import HIGHER_IS_BETTER, METRICS, frame, read_runs_from, result_
 from ..compare import DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
 from ..compare_output import FORMATS, PLOT_SUFFIXES, plot
 from ..dataset import DatasetError
-from .common import guarded
+from .common import add_root, guarded
 
 DESCRIPTION = """Compare devices on one metric. Results are grouped by setting (workload and its benchmark
 version, framework, precision, batch size, and the epochs for whole-run times: only results of one setting
@@ -29,8 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="compare.py", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("data")
-    src.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                     help="repository root holding data/ (default: the current directory)")
+    add_root(src)
     src.add_argument("--data", default=None, metavar="FILE_OR_URL",
                      help="read this benchmark.json, benchmark.toml or fragment, or a benchmark.json URL, "
                           "instead of ROOT/data")

@@ -7,7 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..importers.common import checked, print_warnings, write_candidates
+from ..dataset import Layout
+from ..importers.common import write_valid
 from ..importers.legacy import import_legacy
 from ..problems import display_path
 from .common import add_root, guarded
@@ -54,11 +55,8 @@ def run(argv: list[str] | None) -> int:
         parser.error(f"{args.file} is a folder: give the legacy .toml file")
     display = display_path(args.file)
     result = import_legacy(args.file, display, args.source_title, args.source_url, args.published)
-    good = checked(result)
-    print_warnings(result)
-    out_dir = args.out if args.out is not None else args.root / "data" / "fragments"
-    n = write_candidates(good, out_dir, args.dry_run)
-    if n == 0:
+    out_dir = args.out if args.out is not None else Layout(args.root).fragments
+    if write_valid(result, out_dir, args.dry_run) == 0:
         print(f"{display}: nothing imported: see the warnings above", file=sys.stderr)
         return 1
     return 0

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..importers.common import ImportResult, checked, print_warnings, write_candidates
+from ..dataset import Layout
+from ..importers.common import ImportResult, write_valid
 from ..importers.seeds import SEEDS, import_seed, seed_files
 from ..problems import display_path
 from .common import add_root, guarded
@@ -45,11 +46,8 @@ def run(argv: list[str] | None) -> int:
     total = ImportResult()
     for path in files:
         total.extend(import_seed(path, display_path(path)))
-    good = checked(total)
-    print_warnings(total)
-    out_dir = args.out if args.out is not None else args.root / "data" / "fragments"
-    n = write_candidates(good, out_dir, args.dry_run)
-    if n == 0:
+    out_dir = args.out if args.out is not None else Layout(args.root).fragments
+    if write_valid(total, out_dir, args.dry_run) == 0:
         print("nothing imported: see the warnings above", file=sys.stderr)
         return 1
     return 0

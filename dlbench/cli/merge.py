@@ -10,7 +10,7 @@ from ..atomic import Busy
 from ..dataset import DatasetError, Layout
 from ..problems import github_wanted, report
 from ..shards import ShardError
-from .common import add_root, guarded
+from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
 start-time order), remove the merged fragments, and regenerate data/benchmark.json and every other
@@ -30,8 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validate and report what would be merged, writing nothing")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when another merge holds the lock, wait up to SECONDS for it (default: refuse at once)")
-    p.add_argument("--github", action="store_true",
-                   help="also print problems as GitHub Actions annotations (on by default when GITHUB_ACTIONS=true)")
+    add_github(p)
     return p
 
 

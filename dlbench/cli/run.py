@@ -7,15 +7,11 @@ import re
 import sys
 from pathlib import Path
 
-from ..datasets import DatasetError
-from ..fragment import write
 from ..paths import data_dir
 from ..problems import display_path
 from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
 from ..runner.backends.base import DEVICE_SYNTAX
-from ..runner.report import summary_table
-from ..runner.run import InvalidRecord, RunConfig, measure, prepare
 from .common import guarded
 
 DESCRIPTION = """Run a benchmark workload on this machine and record the result as one fragment,
@@ -36,21 +32,22 @@ EPILOG = """examples:
 CONTRIBUTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _positive(text: str) -> int:
+def _int(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive(text: str) -> int:
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _int(text)
     if not 0 <= value < 2**31 - 1024:
         raise argparse.ArgumentTypeError(f"must be between 0 and {2**31 - 1025}")
     return value
@@ -136,6 +133,12 @@ def run(argv: list[str] | None) -> int:
                      "(see --list)")
     if not args.framework:
         parser.error(f"--framework is required: one of {', '.join(sorted(BACKENDS))}")
+    # Imported only for a run (NumPy, the schema validator): --list, --help and usage errors answer at once.
+    from ..datasets import DatasetError
+    from ..fragment import write
+    from ..runner.report import summary_table
+    from ..runner.run import InvalidRecord, RunConfig, measure, prepare
+
     workload = workloads.get(args.workload)
     config = RunConfig(workload=workload, framework=args.framework, device=args.device,
                        epochs=args.epochs or workload.epochs, batch_size=args.batch_size or workload.batch_size,

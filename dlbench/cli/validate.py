@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..dataset import DatasetError, Layout, ids_in
-from ..merge import fragment_paths
+from ..dataset import DatasetError, Layout, fragment_paths, ids_in
 from ..problems import Problem, display_path, github_wanted, report
 from ..validate import FileResult, validate_dataset, validate_fragments
-from .common import add_root, guarded
+from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Validate benchmark result files. With no FILE, validates every file in data/fragments/
 and data/benchmark.toml. A fragment must follow schema/run.schema.json, be named <run_id>.toml with a
@@ -24,8 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", type=Path, metavar="FILE",
                    help="fragment files (or a benchmark.toml) to check; default: all of data/")
     add_root(p)
-    p.add_argument("--github", action="store_true",
-                   help="also print problems as GitHub Actions annotations (on by default when GITHUB_ACTIONS=true)")
+    add_github(p)
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes for many files (default: one per CPU)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when all files are valid")
@@ -49,16 +47,16 @@ def run(argv: list[str] | None) -> int:
     results: list[FileResult] = [validate_dataset(f) for f in datasets]
     known: dict[str, str] = {}
     if fragments:
+        dataset_name = display_path(layout.toml)
         dataset_res = next((r for r, f in zip(results, datasets) if f.resolve() == layout.toml.resolve()), None)
         if dataset_res is not None:
-            known = dict.fromkeys(dataset_res.ids, display_path(layout.toml))
+            known = dict.fromkeys(dataset_res.ids, dataset_name)
         else:
             try:
-                known = dict.fromkeys(ids_in(layout), display_path(layout.toml))
+                known = dict.fromkeys(ids_in(layout), dataset_name)
             except DatasetError as exc:
-                results.append(FileResult(display_path(layout.toml), problems=[Problem(
-                    display_path(layout.toml), None, None,
-                    f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))
+                results.append(FileResult(dataset_name, problems=[Problem(
+                    dataset_name, None, None, f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))
     results += validate_fragments(fragments, known, jobs=args.jobs, keep_runs=False)
     problems = [p for r in results for p in r.problems]
     n = report(problems, sys.stderr, github_wanted(args.github))

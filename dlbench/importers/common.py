@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from ..devices import cpu_name, normalize_name, vendor_of
-from ..fragment import with_run_id, write
+from ..fragment import file_name, with_run_id, write
 from ..problems import Problem, display_path
 from ..validate import validate_run
 
-_MEMORY_SUFFIX = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*(?:[GMT]i?B)\s*$", re.I)
+_MEMORY_SUFFIX = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?\s*[GMT]i?B)\s*$", re.I)
 _KIND_OF_VENDOR = {"NVIDIA": "cuda", "AMD": "rocm", "Apple": "mps", "Intel": "xpu"}
 
 
@@ -27,6 +27,15 @@ class Accelerator:
     vendor: str | None
     name: str             # as published, memory suffix removed
     normalized_name: str
+    memory: str | None = None   # the memory suffix as published ('8GB'), when there is one
+
+    def entry(self, count: int, name: str | None = None) -> dict[str, Any]:
+        """The schema's `system.accelerators` entry, named `name` when given (else as published)."""
+        out: dict[str, Any] = {"kind": self.kind, "name": name or self.name, "normalized_name": self.normalized_name,
+                               "count": count}
+        if self.vendor:
+            out["vendor"] = self.vendor
+        return out
 
 
 def accelerator(raw: str) -> Accelerator:
@@ -37,10 +46,13 @@ def accelerator(raw: str) -> Accelerator:
     is dropped first: drivers do not report it for these cards, so the name matches measured results
     (the size goes to memory_bytes).
     """
-    name = _MEMORY_SUFFIX.sub("", raw.strip()).strip() or raw.strip()
+    text = raw.strip()
+    suffix = _MEMORY_SUFFIX.search(text)
+    name = (text[:suffix.start()].strip() if suffix else text) or text
     normalized = normalize_name(name)
     vendor = vendor_of(normalized)
-    return Accelerator(_KIND_OF_VENDOR.get(vendor or "", "other"), vendor, name, normalized)
+    return Accelerator(_KIND_OF_VENDOR.get(vendor or "", "other"), vendor, name, normalized,
+                       suffix.group(1) if suffix else None)
 
 
 def cpu_identity(raw: str) -> tuple[str, str | None]:
@@ -58,6 +70,12 @@ def cpu_identity(raw: str) -> tuple[str, str | None]:
     first = text.split()[0].lower() if text else ""
     vendor = {"amd": "AMD", "intel": "Intel", "apple": "Apple"}.get(first)
     return text, vendor
+
+
+def cpu_entry(raw: str) -> dict[str, Any]:
+    """The schema's `system.cpu` table of a published CPU description: its model, and vendor when known."""
+    model, vendor = cpu_identity(raw)
+    return {"model": model} | ({"vendor": vendor} if vendor else {})
 
 
 def slug(text: str) -> str:
@@ -93,7 +111,6 @@ class Candidate:
 class ImportResult:
     candidates: list[Candidate] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    fatal: bool = False   # the input could not be used at all
 
     def warn(self, file: str, line: int | None, message: str, field_path: str | None = None) -> None:
         self.warnings.append(Problem(file, line, field_path, message, "import-warning"))
@@ -101,7 +118,6 @@ class ImportResult:
     def extend(self, other: "ImportResult") -> None:
         self.candidates += other.candidates
         self.warnings += other.warnings
-        self.fatal = self.fatal or other.fatal
 
 
 def checked(result: ImportResult) -> list[Candidate]:
@@ -121,21 +137,13 @@ def checked(result: ImportResult) -> list[Candidate]:
     return good
 
 
-def write_candidates(cands: list[Candidate], out_dir: Path, dry_run: bool, out: TextIO = sys.stdout) -> int:
-    """Write each run as `<out_dir>/<run_id>.toml` (or only say so with dry_run); return how many."""
-    if cands and not dry_run:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    for cand in sorted(cands, key=lambda c: (c.file, c.line or 0, c.run["run_id"])):
-        target = out_dir / f"{cand.run['run_id']}.toml"
-        if not dry_run:
-            write(cand.run, out_dir)
-        verb = "would write" if dry_run else "wrote"
-        print(f"{verb} {display_path(target)}  ({cand.label})", file=out)
-    return len(cands)
-
-
-def print_warnings(result: ImportResult, err: TextIO = sys.stderr) -> None:
+def write_valid(result: ImportResult, out_dir: Path, dry_run: bool) -> int:
+    """Check the candidates, print every warning to stderr, then write each valid run as `<out_dir>/<run_id>.toml`
+    (with dry_run only say so), one line each on stdout; return how many runs were (or would be) written."""
+    good = checked(result)
     for w in sorted(result.warnings, key=lambda p: (p.file, p.line or 0, p.message)):
-        where = f"{w.file}:{w.line}:" if w.line else f"{w.file}:"
-        field_part = f" {w.field}:" if w.field else ""
-        print(f"{where}{field_part} warning: {w.message}", file=err)
+        print(replace(w, message=f"warning: {w.message}").format(), file=sys.stderr)
+    for cand in sorted(good, key=lambda c: (c.file, c.line or 0, c.run["run_id"])):
+        target = out_dir / file_name(cand.run["run_id"]) if dry_run else write(cand.run, out_dir)
+        print(f"{'would write' if dry_run else 'wrote'} {display_path(target)}  ({cand.label})")
+    return len(good)

@@ -22,7 +22,7 @@ from typing import Any
 
 import tomli
 
-from .common import Candidate, ImportResult, accelerator, cpu_identity, imported_run, slug
+from .common import Candidate, ImportResult, accelerator, cpu_entry, cpu_identity, imported_run, slug
 from .units import UnitError, parse_bandwidth, parse_count, parse_number, parse_size
 
 HOST_KEYS = {"os", "cpu", "cores", "cache", "ram"}
@@ -71,18 +71,15 @@ def import_legacy(path: Path, display: str, title: str | None = None, url: str |
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         res.warn(display, None, f"cannot read the file: {exc.strerror or exc}")
-        res.fatal = True
         return res
     except UnicodeDecodeError as exc:
         res.warn(display, None, f"not valid UTF-8 (offset {exc.start}): save the file as UTF-8")
-        res.fatal = True
         return res
     try:
         doc = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         res.warn(display, getattr(exc, "lineno", None), f"TOML syntax error: {getattr(exc, 'msg', exc)}; "
                  "fix the file: nothing was imported")
-        res.fatal = True
         return res
     lines = line_map(text)
     source_url = url or _url_in_comments(text)
@@ -93,12 +90,9 @@ def import_legacy(path: Path, display: str, title: str | None = None, url: str |
             res.warn(display, lines.get((key,)), f"top-level {key!r} is not a hardware table: ignored")
     if not hardware:
         res.warn(display, None, "no hardware table (such as [nvidia-titan-x]) with models: nothing to import")
-        res.fatal = True
         return res
     for hw_slug, table in hardware:
         _hardware(hw_slug, table, source, display, lines, res)
-    if not res.candidates:
-        res.fatal = True
     return res
 
 
@@ -166,7 +160,7 @@ def _hardware(hw_slug: str, table: dict[str, Any], source: dict[str, Any], file:
     if not isinstance(models, list) or not models:
         ctx.warn(("models",) if "models" in table else (), "no [[models]] entries: nothing to import")
         return
-    settings: dict[tuple, list[tuple[int, dict[str, Any], dict[str, Any], int | None]]] = {}
+    settings: dict[tuple, list[tuple[dict[str, Any], dict[str, Any], int | None]]] = {}
     for m_index, model in enumerate(models):
         if not isinstance(model, dict) or not isinstance(model.get("name"), str):
             ctx.warn(("models", m_index), "a model without a name: skipped")
@@ -177,7 +171,7 @@ def _hardware(hw_slug: str, table: dict[str, Any], source: dict[str, Any], file:
             entry = _framework(ctx, where, model, fw, device)
             if entry is not None:
                 setting, result, orig = entry
-                settings.setdefault(setting, []).append((m_index, result, orig, lines.get((hw_slug,) + where)))
+                settings.setdefault(setting, []).append((result, orig, lines.get((hw_slug,) + where)))
         if not model.get("frameworks"):
             ctx.warn(("models", m_index), f"model {model['name']!r} has no [[frameworks]] results: skipped")
     for setting, entries in settings.items():
@@ -185,14 +179,14 @@ def _hardware(hw_slug: str, table: dict[str, Any], source: dict[str, Any], file:
         software = {LIBRARY_FIELDS[lib.lower()]: v for lib, v in libs if lib.lower() in LIBRARY_FIELDS}
         run_original = dict(original)
         run_original.update({"framework.name": name, "framework.version": version})
-        for i, (_, _, orig, _) in enumerate(entries):
+        for i, (_, orig, _) in enumerate(entries):
             run_original.update({f"results[{i}].{k}": v for k, v in orig.items()})
         for lib, v in libs:
             run_original[f"library.{lib}"] = v
         run_system = dict(system) | ({"software": software} if software else {})
-        run = imported_run(source | {"section": f"[{hw_slug}]"}, run_original, run_system, [e[1] for e in entries])
+        run = imported_run(source | {"section": f"[{hw_slug}]"}, run_original, run_system, [e[0] for e in entries])
         label = f"{hw_slug}: {slug(name)} {version}" + "".join(f", {lib} {v}" for lib, v in libs)
-        res.candidates.append(Candidate(run, file, entries[0][3], label))
+        res.candidates.append(Candidate(run, file, entries[0][2], label))
 
 
 def _host(ctx: _Ctx, host: dict[str, Any], system: dict[str, Any], original: dict[str, Any]) -> None:
@@ -203,8 +197,7 @@ def _host(ctx: _Ctx, host: dict[str, Any], system: dict[str, Any], original: dic
         name = family.strip().capitalize() if family.strip().lower() != "macos" else "macOS"
         system["os"] = {"name": f"{name} ({distro.strip()})" if distro.strip() else name}
     if isinstance(host.get("cpu"), str) and host["cpu"].strip():
-        model, vendor = cpu_identity(host["cpu"])
-        system["cpu"] = {"model": model} | ({"vendor": vendor} if vendor else {})
+        system["cpu"] = cpu_entry(host["cpu"])
         try:
             if "cores" in host:
                 system["cpu"]["logical_cores"] = parse_count(host["cores"])
@@ -237,10 +230,7 @@ def _device(ctx: _Ctx, dev: dict[str, Any], hw_type: str, system: dict[str, Any]
         model = system.get("cpu", {}).get("model") or cpu_identity(dev["name"])[0]
         return "cpu", model, count
     acc = accelerator(dev["name"])
-    entry: dict[str, Any] = {"kind": acc.kind, "name": dev["name"].strip(), "normalized_name": acc.normalized_name,
-                             "count": count}
-    if acc.vendor:
-        entry["vendor"] = acc.vendor
+    entry = acc.entry(count, name=dev["name"].strip())
     for key, field, parse in (("memory", "memory_bytes", parse_size), ("cores", "cores", parse_count),
                               ("memory_bandwith", "memory_bandwidth_bytes_per_s", parse_bandwidth)):
         if key in dev:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import markdown as md
-from .common import Candidate, ImportResult, accelerator, cpu_identity, imported_run
+from .common import Candidate, ImportResult, accelerator, cpu_entry, imported_run
 from .units import UnitError, parse_count, parse_number, parse_size
 
 
@@ -61,7 +61,6 @@ def import_seed(path: Path, display: str) -> ImportResult:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         res.warn(display, None, f"cannot read the file ({exc}): give a UTF-8 Markdown seed document")
-        res.fatal = True
         return res
     secs = md.sections(text)
     h1 = next((s for s in secs if s.level == 1), None)
@@ -70,7 +69,6 @@ def import_seed(path: Path, display: str) -> ImportResult:
         known = ", ".join(f"'# {k}'" for k in SEEDS)
         res.warn(display, h1.line if h1 else 1, f"not a known seed document (its first heading is "
                  f"{('# ' + h1.title) if h1 else 'missing'!r}; known: {known}): nothing imported")
-        res.fatal = True
         return res
     if seed.note:
         res.warn(display, h1.line, f"'{h1.title}' {seed.note}")
@@ -112,13 +110,9 @@ def _result(work: Workload, framework: str, kind: str, device: str, batch: int |
 def _gpu(cell: str, count: int = 1) -> tuple[dict[str, Any], str, str]:
     """An accelerator entry from a published GPU name (memory suffix read when present)."""
     acc = accelerator(cell)
-    entry: dict[str, Any] = {"kind": acc.kind, "name": acc.name, "normalized_name": acc.normalized_name,
-                             "count": count}
-    if acc.vendor:
-        entry["vendor"] = acc.vendor
-    mem = re.search(r"([0-9]+(?:\.[0-9]+)?\s*[GMT]i?B)\s*$", cell.strip(), re.I)
-    if mem:
-        entry["memory_bytes"] = parse_size(mem.group(1))
+    entry = acc.entry(count)
+    if acc.memory:
+        entry["memory_bytes"] = parse_size(acc.memory)
     return entry, acc.kind, acc.normalized_name
 
 
@@ -159,8 +153,8 @@ def _summary_row(row: md.Row, header: list[str], cols: dict[str, int], seed: See
         raise UnitError(f"Epoch / Batch {cell['epochs_batch']!r} is not 'EPOCHS / BATCH'")
     epochs, batch = int(m.group(1)), parse_count(m.group(2))
     cpu_m = re.match(r"^(.*?)\s+x([0-9]+)$", cell["cpu"].strip())
-    model, vendor = cpu_identity(cpu_m.group(1) if cpu_m else cell["cpu"])
-    cpu: dict[str, Any] = {"model": model} | ({"vendor": vendor} if vendor else {})
+    cpu = cpu_entry(cpu_m.group(1) if cpu_m else cell["cpu"])
+    model, vendor = cpu["model"], cpu.get("vendor")
     if cpu_m:
         cpu["logical_cores"] = parse_count(cpu_m.group(2))
     system: dict[str, Any] = {"cpu": cpu}
@@ -264,8 +258,7 @@ def _is_number(text: str) -> bool:
 def _system_from_components(hw: dict[str, str]) -> tuple[dict[str, Any], str, str, int]:
     system: dict[str, Any] = {}
     if hw.get("CPU"):
-        model, vendor = cpu_identity(hw["CPU"])
-        system["cpu"] = {"model": model} | ({"vendor": vendor} if vendor else {})
+        system["cpu"] = cpu_entry(hw["CPU"])
     if hw.get("Memory"):
         system["memory_bytes"] = parse_size(re.sub(r"\s*RAM\s*$", "", hw["Memory"], flags=re.I))
     if hw.get("Storage"):
@@ -320,8 +313,8 @@ def _machines_part(group: list[md.Section], work: Workload, file: str, res: Impo
     results = by_title.get("benchmark results")
     for label, lines in (md.blocks(results.lines) if results else []):
         framework = FRAMEWORKS.get(label.text.lower())
-        figures = [(ln, kv) for ln in lines if (kv := md.key_value(ln))]
-        if any(UNPUBLISHED.search(v) for _, (k, v) in figures):
+        pairs = [(ln, md.key_value(ln)) for ln in lines]
+        if any(kv and UNPUBLISHED.search(kv[1]) for _, kv in pairs):
             res.warn(file, label.number, f"'{label.text}': figures not published (??.??): nothing imported")
             continue
         if framework is None:
@@ -330,8 +323,7 @@ def _machines_part(group: list[md.Section], work: Workload, file: str, res: Impo
             continue
         current = next(iter(machines)) if len(machines) == 1 else None
         figs: dict[str, dict[str, tuple[str, int]]] = {}
-        for ln in lines:
-            kv = md.key_value(ln)
+        for ln, kv in pairs:
             if kv is None and md.plain(ln.text) in machines:
                 current = md.plain(ln.text)
             elif kv and current:
@@ -357,8 +349,7 @@ def _machine_result(work: Workload, framework: str, machine: str, hw: dict[str, 
             metrics["accuracy"] = _accuracy(values["Accuracy"][0])
         system: dict[str, Any] = {}
         if hw.get("CPU"):
-            model, vendor = cpu_identity(hw["CPU"])
-            system["cpu"] = {"model": model} | ({"vendor": vendor} if vendor else {})
+            system["cpu"] = cpu_entry(hw["CPU"])
         if hw.get("RAM"):
             system["memory_bytes"] = parse_size(re.sub(r"\s*DDR[0-9]*\s*$", "", hw["RAM"]))
         if hw.get("HDD"):

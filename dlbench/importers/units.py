@@ -32,6 +32,19 @@ class UnitError(ValueError):
     """A unit string that cannot be read; the message says which forms are accepted."""
 
 
+def _scaled(text: object, pattern: re.Pattern[str], units: dict[str, float], what: str, examples: str,
+            positive: bool = False) -> float:
+    """The number in `text` times the factor of its unit in `units`; UnitError naming `examples` otherwise."""
+    m = pattern.match(str(text))
+    unit = m.group("unit").upper() if m else None
+    if not m or unit not in units:
+        raise UnitError(f"{text!r} is not a {what}: write a number and a unit such as {examples}")
+    value = float(m.group("num")) * units[unit]
+    if positive and value <= 0:
+        raise UnitError(f"{text!r}: a {what} must be greater than 0")
+    return value
+
+
 def parse_size(text: str | int) -> int:
     """A memory size in bytes: '8GB' -> 8589934592, '1750MB' -> 1835008000, '5980 MB', '12GiB'.
 
@@ -43,35 +56,17 @@ def parse_size(text: str | int) -> int:
         if text < 0:
             raise UnitError(f"{text} is negative: a size cannot be")
         return text
-    m = _SIZE_RE.match(str(text))
-    unit = m.group("unit").upper() if m else None
-    if not m or unit not in _BINARY:
-        raise UnitError(f"{text!r} is not a size: write a number and a unit such as 512KB, 1750MB, 8GB or 12GiB")
-    return round(float(m.group("num")) * _BINARY[unit])
+    return round(_scaled(text, _SIZE_RE, _BINARY, "size", "512KB, 1750MB, 8GB or 12GiB"))
 
 
 def parse_bandwidth(text: str) -> float:
     """A bandwidth in bytes per second: '336.5GB/s' -> 336.5e9 (decimal GB/s), '10GiB/s' binary."""
-    m = _RATE_RE.match(str(text))
-    unit = m.group("unit").upper() if m else None
-    if not m or unit not in _RATE:
-        raise UnitError(f"{text!r} is not a bandwidth: write a number and a unit such as 336.5GB/s or 900MB/s")
-    value = float(m.group("num")) * _RATE[unit]
-    if value <= 0:
-        raise UnitError(f"{text!r}: a bandwidth must be greater than 0")
-    return value
+    return _scaled(text, _RATE_RE, _RATE, "bandwidth", "336.5GB/s or 900MB/s", positive=True)
 
 
 def parse_frequency_mhz(text: str) -> float:
     """A clock frequency in MHz: '3.6GHz' -> 3600.0, '3400 MHz' -> 3400.0."""
-    m = _SIZE_RE.match(str(text))
-    unit = m.group("unit").upper() if m else None
-    if not m or unit not in _FREQ_MHZ:
-        raise UnitError(f"{text!r} is not a frequency: write a number and a unit such as 3.6GHz or 3400MHz")
-    value = float(m.group("num")) * _FREQ_MHZ[unit]
-    if value <= 0:
-        raise UnitError(f"{text!r}: a frequency must be greater than 0")
-    return round(value, 6)
+    return round(_scaled(text, _SIZE_RE, _FREQ_MHZ, "frequency", "3.6GHz or 3400MHz", positive=True), 6)
 
 
 def parse_count(text: str | int) -> int:

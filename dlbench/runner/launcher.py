@@ -38,7 +38,7 @@ def failure_message(exc: BaseException) -> str:
 
 
 def classify(backend: Backend, exc: BaseException) -> str:
-    return "oom" if backend.is_oom(exc) or isinstance(exc, MemoryError) else "error"
+    return "oom" if backend.is_oom(exc) else "error"
 
 
 def launch(scenario: TrainingScenario, repeats: int, seed: int, not_a_result: tuple[type, ...] = ()) -> Outcome:

@@ -16,21 +16,6 @@ from .backends.base import Progress
 DEFAULT_EVERY = 10
 
 
-class SilentProgress(Progress):
-    """No output, no calls from the training loop (`every` = 0)."""
-
-    every = 0
-
-    def start(self, label: str, epochs: int, steps: int) -> None:
-        pass
-
-    def epoch_done(self, loss: float, accuracy: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 class BarProgress(Progress):
     """An epoch bar and a step bar (tqdm) with the running loss and the last test accuracy."""
 
@@ -77,10 +62,10 @@ def _width(stream: TextIO) -> dict[str, Any]:
     return {"dynamic_ncols": True} if size.columns and size.lines else {"ncols": 100, "nrows": 24}
 
 
-def for_stream(stream: TextIO = sys.stderr) -> SilentProgress | BarProgress:
-    """Bars when `stream` is a terminal, silence otherwise."""
+def for_stream(stream: TextIO = sys.stderr) -> Progress:
+    """Bars when `stream` is a terminal, silence (the base Progress, `every` = 0) otherwise."""
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError):
         tty = False
-    return BarProgress(stream) if tty else SilentProgress()
+    return BarProgress(stream) if tty else Progress()

@@ -6,11 +6,12 @@ import datetime as _dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import datasets, devices, probe
 from ..fragment import with_run_id
 from ..problems import Problem
+from ..schema import SCHEMA_VERSION
 from ..tomlio import format_datetime
 from ..validate import validate_run
 from . import backends, launcher
@@ -51,21 +52,20 @@ def prepare(config: RunConfig) -> Backend:
 
 
 def device_name(backend: Backend, system: dict[str, Any]) -> str:
-    """Normalized name of the device used: the accelerator's, or the (normalized) CPU model for cpu and for
-    Apple's MPS, whose GPU is part of the chip the CPU model names."""
+    """Normalized name of the device used: the accelerator's, or the CPU model (the probe normalizes it) for cpu
+    and for Apple's MPS, whose GPU is part of the chip the CPU model names."""
     if backend.device.raw_name:
         return devices.normalize_name(backend.device.raw_name)
-    return devices.cpu_name(system["cpu"]["model"])
+    return system["cpu"]["model"]
 
 
-def measure(config: RunConfig, backend: Backend, argv: list[str], progress: Any = None,
-            now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> dict[str, Any]:
+def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, Any]:
     """Run the workload and return the validated run record (JSON form, run_id set).
 
     Failures of the workload are results (status "oom" / "error"); datasets.DatasetError and KeyboardInterrupt
     propagate, and so does InvalidRecord.
     """
-    progress = progress if progress is not None else for_stream(sys.stderr)
+    progress = for_stream(sys.stderr)
     # Fetch (download once, verify) before anything is timed: load_s must not include a download.
     datasets.load(config.workload.dataset, config.data_dir, progress=progress.every > 0)
     system = probe.probe_system(backend.device.kind, framework=config.framework)
@@ -75,9 +75,9 @@ def measure(config: RunConfig, backend: Backend, argv: list[str], progress: Any 
         return datasets.load(dataset, config.data_dir)
 
     scenario = TrainingScenario(backend, config.workload, config.epochs, config.batch_size, load_dataset, progress)
-    started = now()
+    started = _dt.datetime.now(_dt.timezone.utc)
     outcome = launcher.launch(scenario, config.repeats, config.seed, not_a_result=(datasets.DatasetError,))
-    finished = now()
+    finished = _dt.datetime.now(_dt.timezone.utc)
 
     prov = probe.provenance(argv, config.seed)
     if config.contributor:
@@ -85,7 +85,7 @@ def measure(config: RunConfig, backend: Backend, argv: list[str], progress: Any 
     if config.notes:
         prov["notes"] = config.notes
     run = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "started_at": format_datetime(started),
         "finished_at": format_datetime(finished),
         "provenance": prov,

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .backends.base import Backend, DeviceData
+from .backends.base import Backend, DeviceData, Progress
 from .memory import MemoryTracker
-from .progress import SilentProgress
 from .timing import PhaseTimer
 from .workloads.base import Workload
 
@@ -52,14 +51,14 @@ class TrainingScenario:
     """Train `workload` with `backend` for `epochs` epochs of `batch_size`; `load_dataset(name)` gives Arrays."""
 
     def __init__(self, backend: Backend, workload: Workload, epochs: int, batch_size: int,
-                 load_dataset: Callable[[str], Any], progress: Any = None,
+                 load_dataset: Callable[[str], Any], progress: Progress | None = None,
                  clock: Callable[[], float] = time.perf_counter):
         self.backend = backend
         self.workload = workload
         self.epochs = epochs
         self.batch_size = batch_size
         self.load_dataset = load_dataset
-        self.progress = progress or SilentProgress()
+        self.progress = progress or Progress()
         self.clock = clock
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:

@@ -6,13 +6,12 @@ import importlib
 
 from .base import Backend, DeviceRequest, UsageError, parse_device
 
-# --framework value -> (module, class). A new framework is one module and one line here.
+# --framework value -> (module, class). A new framework is one module and one line here, and an optional-dependency
+# group (pyproject.toml extra) of the same name that installs it.
 BACKENDS: dict[str, tuple[str, str]] = {
     "torch": ("dlbench.runner.backends.torch", "TorchBackend"),
     "tensorflow": ("dlbench.runner.backends.tensorflow", "TensorFlowBackend"),
 }
-# The optional-dependency group (pyproject.toml extra) that installs each framework.
-EXTRAS = {"torch": "torch", "tensorflow": "tensorflow"}
 
 
 class FrameworkMissing(Exception):
@@ -26,7 +25,7 @@ def load(framework: str) -> Backend:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise FrameworkMissing(f"{framework} is not installed ({exc}): run `bash tools/setup.sh`, or "
-                               f"`pip install -e '.[{EXTRAS[framework]}]'`") from exc
+                               f"`pip install -e '.[{framework}]'`") from exc
     return getattr(module, cls)()
 
 

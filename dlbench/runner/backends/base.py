@@ -7,7 +7,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DEVICE_SYNTAX = "auto, cpu, cuda, cuda:N or mps"
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
@@ -59,12 +59,22 @@ class DeviceData:
 
 
 class Progress:
-    """What a backend's training loop reports to. `every` is 0 when nothing is shown: the loop then makes no
-    progress calls at all, so no device synchronization is added for it."""
+    """What the training reports to; this base shows nothing (dlbench.runner.progress has the bars). `every` is 0
+    when nothing is shown: a backend's training loop then makes no `advance` calls at all, so no device
+    synchronization is added for it."""
 
     every: int = 0
 
-    def advance(self, steps: int, loss: float) -> None:  # pragma: no cover - the silent default
+    def start(self, label: str, epochs: int, steps: int) -> None:
+        pass
+
+    def advance(self, steps: int, loss: float) -> None:  # pragma: no cover - never called while every is 0
+        pass
+
+    def epoch_done(self, loss: float, accuracy: float) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 
@@ -152,12 +162,10 @@ class Backend(ABC):
         gc.collect()
 
 
-def host_oom(exc: BaseException, markers: tuple[str, ...] = ()) -> bool:
+def host_oom(exc: BaseException) -> bool:
     """MemoryError, or an allocator failure the framework reports as another exception type."""
     if isinstance(exc, MemoryError):
         return True
     text = str(exc).lower()
-    return any(m in text for m in ("can't allocate memory", "out of memory", "cannot allocate memory") + markers)
+    return any(m in text for m in ("can't allocate memory", "out of memory", "cannot allocate memory"))
 
-
-Factory = Callable[[], Backend]
