@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: loading an MNIST-sized dataset from local files with `dlbench.datasets.load`.
+"""Benchmark: loading an MNIST-sized dataset from local files with `dlbench.runner.data.datasets.load`.
 
 Measures, in seconds, --repeats loads (default 5) of --dataset (default fashion-mnist) from the files
 already on disk: its system folder (Debian's /usr/share/datasets/fashion-mnist/) or, failing that, the
@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dlbench import datasets  # noqa: E402
+from dlbench.runner.data import datasets  # noqa: E402
 
 TARGET_S = 0.5
 

@@ -113,7 +113,7 @@ def bare_tensorflow(backend, workload, data, epochs: int, batch: int, seed: int)
 
 
 def measure_one(args: argparse.Namespace) -> bool:
-    from dlbench import datasets
+    from dlbench.runner.data import datasets
     from dlbench.runner import backends, workloads
     from dlbench.runner.scenario import TrainingScenario
 

@@ -2,7 +2,7 @@
 
     python benchmarks/shards_size.py [--runs 100000] [--repeats 3]
 
-Builds N synthetic runs in memory (not timed), then times `dlbench.shards.build` (the step every merge
+Builds N synthetic runs in memory (not timed), then times `dlbench.store.shards.build` (the step every merge
 runs) and prints the best and median time, the number of files, the largest file and the index size.
 Target (2-core machine): under 3 s for 100,000 runs. Exit status 0 when the target is met and no file is
 over the limit, 1 otherwise, 2 for a usage error.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dlbench import shards  # noqa: E402
-from dlbench.synthetic import synthetic_run  # noqa: E402
+from dlbench.store import shards  # noqa: E402
+from dlbench.store.synthetic import synthetic_run  # noqa: E402
 
 
 def main() -> int:

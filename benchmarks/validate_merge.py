@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark: validating many fragments, and merging one new fragment into a large dataset.
 
-Generates synthetic valid runs (dlbench.synthetic) in a temporary folder, then measures, in seconds:
+Generates synthetic valid runs (dlbench.store.synthetic) in a temporary folder, then measures, in seconds:
 
   (a) validating --fragments fragment files (default 10,000) with `tools/validate.py` in a subprocess
       (what a user or CI runs, interpreter start included), and in-process through the same CLI code;
   (b) merging ONE new fragment into a dataset of each --runs size (default 25,000, 50,000, 100,000) with
       `tools/merge.py` in a subprocess: validate, append to benchmark.toml, regenerate benchmark.json and
-      every other generated file (dlbench.outputs.GENERATORS);
+      every other generated file (dlbench.store.outputs.GENERATORS);
   (c) how (b) grows with the dataset size (seconds per 1,000 runs), and, for the largest dataset, the
       share of each phase of the merge (measured in-process on a copy).
 
@@ -36,11 +36,12 @@ from typing import Iterator
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dlbench import fragment, outputs  # noqa: E402
-from dlbench import merge as merging  # noqa: E402
 from dlbench.cli import validate as validate_cli  # noqa: E402
-from dlbench.dataset import Layout, run_block  # noqa: E402
-from dlbench.synthetic import synthetic_run, write_dataset  # noqa: E402
+from dlbench.contract import fragment  # noqa: E402
+from dlbench.store import merge as merging  # noqa: E402
+from dlbench.store import outputs  # noqa: E402
+from dlbench.store.dataset import Layout, run_block  # noqa: E402
+from dlbench.store.synthetic import synthetic_run, write_dataset  # noqa: E402
 
 VALIDATE_TARGET_S = 3.0
 VALIDATE_TARGET_FILES = 10_000

@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 import pytest
 
-from dlbench import fragment
-from dlbench.synthetic import synthetic_run
+from dlbench.contract import fragment
+from dlbench.store.synthetic import synthetic_run
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from conftest import run_tool
-from dlbench import fragment
-from dlbench.fragment import with_run_id
-from dlbench.synthetic import synthetic_run
+from dlbench.contract import fragment
+from dlbench.contract.fragment import with_run_id
+from dlbench.store.synthetic import synthetic_run
 
 INJECTION = "<img src=x onerror=alert(1)>"
 WORKLOAD = "mnist-lenet5"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, snapshot
-from dlbench.fragment import with_run_id, write
-from dlbench.synthetic import synthetic_run
+from dlbench.contract.fragment import with_run_id, write
+from dlbench.store.synthetic import synthetic_run
 
 PROJECT_PARTS = ["dlbench", "tools", "schema", "data", "pyproject.toml", ".gitignore"]
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "Test",
@@ -146,7 +146,7 @@ def test_a_pr_that_loosens_the_schema_is_still_checked_with_the_base_schema(pr):
 
 def test_a_pr_that_guts_the_checker_is_still_checked_with_the_base_checker(pr):
     repo, base = pr
-    (repo / "dlbench" / "ci_checks.py").write_text("def check_pr(root, base_ref):\n    raise SystemExit(0)\n")
+    (repo / "dlbench" / "store" / "pr_check.py").write_text("def check_pr(root, base_ref):\n    raise SystemExit(0)\n")
     (repo / "tools" / "ci" / "check_pr.py").write_text("raise SystemExit(0)\n")
     path = repo / "data" / "benchmark.toml"
     path.write_text(path.read_text() + "# hand edit\n")

@@ -1,4 +1,4 @@
-"""tools/compare.py and dlbench.analysis on small, hand-made datasets merged by tools/merge.py."""
+"""tools/compare.py and dlbench.analysis (frame, compare) on small, hand-made datasets merged by tools/merge.py."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlbench.analysis import COLUMNS, load_results
-from dlbench.fragment import with_run_id, write
-from dlbench.synthetic import synthetic_run
-from dlbench.validate import validate_run
+from dlbench.analysis.frame import COLUMNS, load_results
+from dlbench.contract.fragment import with_run_id, write
+from dlbench.contract.validate import validate_run
+from dlbench.store.synthetic import synthetic_run
 
 from conftest import run_tool
 

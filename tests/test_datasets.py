@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlbench import datasets
-from dlbench.datasets import DatasetError, DatasetSpec, FileSpec
+from dlbench.runner.data import datasets
+from dlbench.runner.data.datasets import DatasetError, DatasetSpec, FileSpec
 from conftest import REPO
 
 FAST = {"retries": 1, "backoff": 0.01, "timeout": 5.0}
@@ -236,8 +236,8 @@ def test_killed_download_leaves_no_file_under_the_final_name(tmp_path, server):
     fake = Fake()
     mirror = server.serve("/slow", fake)
     server.stall.add("/slow/train-images-idx3-ubyte.gz")
-    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); from dlbench import datasets; "
-            "from dlbench.datasets import DatasetSpec, FileSpec; "
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); from dlbench.runner.data import datasets; "
+            "from dlbench.runner.data.datasets import DatasetSpec, FileSpec; "
             f"datasets.load({fake.spec()!r}, Path(sys.argv[2]), mirrors=[sys.argv[3]])")
     child = subprocess.Popen([sys.executable, "-c", code, str(REPO), str(tmp_path), mirror])
     try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dlbench import devices, synthetic
-from dlbench.devices import cpu_name, group_accelerators, normalize_name, pcie_id
+from dlbench.contract.device_names import cpu_name, normalize_name
+from dlbench.runner.system import devices
+from dlbench.runner.system.devices import group_accelerators, pcie_id
+from dlbench.store import synthetic
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import tomli
 
+from dlbench.contract.validate import validate_run
 from dlbench.importers.common import accelerator, cpu_identity
 from dlbench.importers.legacy import import_legacy, line_map
 from dlbench.importers.units import UnitError, parse_bandwidth, parse_count, parse_frequency_mhz, parse_size
-from dlbench.validate import validate_run
 
 from conftest import run_tool
 

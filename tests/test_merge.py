@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_tool, snapshot, write_fragment
-from dlbench import api, fragment, outputs
-from dlbench.dataset import Layout
-from dlbench.synthetic import synthetic_run, write_dataset
+from dlbench.contract import fragment
+from dlbench.store import api, outputs
+from dlbench.store.dataset import Layout
+from dlbench.store.synthetic import synthetic_run, write_dataset
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 LOCK_NAME = Layout(Path(".")).lock.name

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO
 from test_ci_scripts import PROJECT_PARTS as CI_PARTS, copy_project, tool_env
-from dlbench.fragment import with_run_id, write
-from dlbench.synthetic import synthetic_run
+from dlbench.contract.fragment import with_run_id, write
+from dlbench.store.synthetic import synthetic_run
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 PROJECT_PARTS = CI_PARTS + [".pre-commit-config.yaml", ".pre-commit-hooks.yaml"]

@@ -16,10 +16,10 @@ import psutil
 import pytest
 
 from conftest import REPO
-from dlbench import probe
-from dlbench.fragment import with_run_id
-from dlbench.probe import CPU_FLAGS, detect_virtualization, parse_cpuinfo
-from dlbench.validate import validate_run
+from dlbench.contract.fragment import with_run_id
+from dlbench.contract.validate import validate_run
+from dlbench.runner.system import probe
+from dlbench.runner.system.probe import CPU_FLAGS, detect_virtualization, parse_cpuinfo
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux /proc and /sys layouts")
 
@@ -152,7 +152,7 @@ def test_cpu_info_of_this_machine():
     text = Path("/proc/cpuinfo").read_text()
     raw_model = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
     if raw_model:
-        from dlbench.devices import cpu_name
+        from dlbench.contract.device_names import cpu_name
         assert cpu["model"] == cpu_name(raw_model.group(1))
     assert cpu["logical_cores"] == len(os.sched_getaffinity(0))
     flags = set(re.search(r"^(?:flags|Features)\s*:(.*)$", text, re.MULTILINE).group(1).split())
@@ -229,7 +229,8 @@ def test_framework_software_torch():
 
 def test_framework_software_tensorflow():
     # In a subprocess: importing TensorFlow next to torch in the test process is slow and noisy.
-    code = "import json; from dlbench import probe; print(json.dumps(probe.framework_software('tensorflow')))"
+    code = ("import json; from dlbench.runner.system import probe; "
+            "print(json.dumps(probe.framework_software('tensorflow')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr
@@ -255,11 +256,12 @@ def test_no_accelerators_means_no_field_and_counts_are_positive():
 
 
 def test_nvml_shaped_devices_give_a_valid_run():
-    # What dlbench.devices.nvml_devices() returned on an NVIDIA H100 machine (driver 580), grouped as the probe does.
+    # What dlbench.runner.system.devices.nvml_devices() returned on an NVIDIA H100 machine (driver 580), grouped as
+    # the probe does.
     nvml = {"kind": "cuda", "vendor": "NVIDIA", "name": "NVIDIA H100 80GB HBM3", "memory_bytes": 85520809984,
             "driver_version": "580.159.04", "compute_capability": "9.0", "power_limit_w": 700.0,
             "pcie_id": "10de:2330", "cores": 16896}
-    from dlbench.devices import group_accelerators
+    from dlbench.runner.system.devices import group_accelerators
 
     system = probe.probe_system("cpu")
     system["accelerators"] = group_accelerators([dict(nvml), dict(nvml)])

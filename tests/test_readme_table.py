@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from dlbench.fragment import with_run_id, write
-from dlbench.readme_table import END, START, render
-from dlbench.synthetic import synthetic_run
-from dlbench.validate import validate_run
+from dlbench.contract.fragment import with_run_id, write
+from dlbench.contract.validate import validate_run
+from dlbench.store.readme_table import END, START, render
+from dlbench.store.synthetic import synthetic_run
 
 from conftest import run_tool
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import run_tool
-from dlbench.tomlio import read_toml
+from dlbench.contract.tomlio import read_toml
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-# SHA-256 over the decompressed files' digests (dlbench.datasets): the same for every copy of Fashion-MNIST.
+# SHA-256 over the decompressed files' digests (dlbench.runner.data.datasets): the same for every copy of Fashion-MNIST.
 FASHION_MNIST_SHA256 = "bd7794149301a1b0e306f972a49fdeaa6d8b48e2b83645b6abdd1f6511c61ab9"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_tool
-from dlbench.tomlio import read_toml
+from dlbench.contract.tomlio import read_toml
 
 RUNNER = str(REPO / "runners" / "run.py")
 
@@ -26,7 +26,8 @@ BASELINE = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import dlbench.cli.run
-from dlbench import datasets, probe
+from dlbench.runner.data import datasets
+from dlbench.runner.system import probe
 from dlbench.runner import backends
 backend = backends.load("torch")
 backend.select_device(backends.parse_device("cpu"))

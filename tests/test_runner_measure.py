@@ -10,14 +10,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlbench.fragment import with_run_id
-from dlbench.probe import probe_system, provenance
+from dlbench.contract.fragment import with_run_id
+from dlbench.contract.validate import validate_run
 from dlbench.runner import launcher, workloads
 from dlbench.runner.backends.base import Backend, Device, DeviceData
 from dlbench.runner.report import result_record, stat, summarize
 from dlbench.runner.scenario import Measurement, TrainingScenario
+from dlbench.runner.system.probe import probe_system, provenance
 from dlbench.runner.timing import PhaseTimer
-from dlbench.validate import validate_run
 
 TRAIN_S, EVAL_S, LOAD_S, PREDICT_S = 2.0, 0.5, 0.25, 0.125
 

@@ -13,8 +13,8 @@ import pytest
 from referencing import Registry, Resource
 
 from conftest import REPO, field_parent, merge_synthetic, run_tool
-from dlbench import fragment, schema
-from dlbench.synthetic import synthetic_run
+from dlbench.contract import fragment, schema
+from dlbench.store.synthetic import synthetic_run
 
 SCHEMAS = [REPO / "schema" / name for name in schema.SCHEMA_FILES]
 
@@ -115,7 +115,7 @@ def test_negative_fixtures_fail_and_positive_pass() -> None:
 
 
 def test_schema_reference_is_generated_and_current() -> None:
-    from dlbench.schema_docs import render_reference
+    from dlbench.contract.schema_docs import render_reference
     text = (REPO / "schema" / "README.md").read_text()
     assert text == render_reference()
     assert "`provenance.kind` **required**" in text

@@ -1,4 +1,4 @@
-"""The sharded JSON API (dlbench.shards): size limit, counts, determinism and append stability at 100,000 runs."""
+"""The sharded JSON API (dlbench.store.shards): size limit, counts, determinism and append stability at 100,000 runs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 
 from conftest import merge_synthetic, run_tool
-from dlbench import shards
-from dlbench.fragment import with_run_id
-from dlbench.synthetic import synthetic_run
+from dlbench.contract.fragment import with_run_id
+from dlbench.store import shards
+from dlbench.store.synthetic import synthetic_run
 
 N_RUNS = 100_000
 N_EARLIER = 90_000

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 import sitedata
 from conftest import REPO
-from dlbench import shards
-from dlbench.synthetic import synthetic_run
+from dlbench.store import shards
+from dlbench.store.synthetic import synthetic_run
 
 CHROMIUM = "/usr/bin/chromium"
 MANY_RESULTS = 1050         # per workload: more than the page's 1,000-row table

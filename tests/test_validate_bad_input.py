@@ -9,8 +9,8 @@ from typing import Callable
 import pytest
 
 from conftest import REPO, field_parent, run_tool, snapshot, write_fragment
-from dlbench import fragment
-from dlbench.synthetic import synthetic_run
+from dlbench.contract import fragment
+from dlbench.store.synthetic import synthetic_run
 
 
 def _edit(change: Callable[[dict], None], name: str | None = None):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import field_parent, run_tool, snapshot, write_fragment
-from dlbench.synthetic import synthetic_run
-from dlbench.validate import PARALLEL_THRESHOLD
+from dlbench.contract.validate import PARALLEL_THRESHOLD
+from dlbench.store.synthetic import synthetic_run
 
 
 def _bad(i: int, **changes) -> dict:

@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import ci_checks
-from ..paths import REPO_ROOT
-from ..problems import github_wanted, report
+from ..contract.paths import REPO_ROOT
+from ..contract.problems import github_wanted, report
+from ..store import pr_check
 from .common import add_github, guarded
 
 DESCRIPTION = """Check the changes of a pull request (HEAD of the repository at --root) against the base
@@ -45,8 +45,8 @@ def run(argv: list[str] | None, checker_root: Path | None) -> int:
         return 2
     os.chdir(args.root)  # problems name files relative to the pull request's repository root
     try:
-        rep = ci_checks.check_pr(Path("."), args.base_ref)
-    except ci_checks.CheckError as exc:
+        rep = pr_check.check_pr(Path("."), args.base_ref)
+    except pr_check.CheckError as exc:
         print(f"check_pr.py: {exc}", file=sys.stderr)
         return 2
     n = report(rep.problems, sys.stderr, github_wanted(args.github))

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis import HIGHER_IS_BETTER, METRICS, frame, read_runs_from, result_rows
-from ..compare import DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
-from ..compare_output import FORMATS, PLOT_SUFFIXES, plot
-from ..dataset import DatasetError
+from ..analysis.compare import DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
+from ..analysis.compare_output import FORMATS, PLOT_SUFFIXES, plot
+from ..analysis.frame import HIGHER_IS_BETTER, METRICS, frame, read_runs_from, result_rows
+from ..store.dataset import DatasetError
 from .common import add_root, guarded
 
 DESCRIPTION = """Compare devices on one metric. Results are grouped by setting (workload and its benchmark

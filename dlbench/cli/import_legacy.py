@@ -7,10 +7,10 @@ import re
 import sys
 from pathlib import Path
 
-from ..dataset import Layout
+from ..contract.problems import display_path
 from ..importers.common import write_valid
 from ..importers.legacy import import_legacy
-from ..problems import display_path
+from ..store.dataset import Layout
 from .common import add_root, guarded
 
 DESCRIPTION = """Convert a benchmark file in the legacy layout (top-level tables keyed by a hardware slug,

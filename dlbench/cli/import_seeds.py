@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..dataset import Layout
+from ..contract.problems import display_path
 from ..importers.common import ImportResult, write_valid
 from ..importers.seeds import SEEDS, import_seed, seed_files
-from ..problems import display_path
+from ..store.dataset import Layout
 from .common import add_root, guarded
 
 DESCRIPTION = f"""Import the result tables of the seed documents (the Markdown READMEs this project grew

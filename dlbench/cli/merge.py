@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import merge as merging
-from ..atomic import Busy
-from ..dataset import DatasetError, Layout
-from ..problems import github_wanted, report
-from ..shards import ShardError
+from ..contract.problems import github_wanted, report
+from ..store import merge as merging
+from ..store.dataset import DatasetError, Layout
+from ..store.lock import Busy
+from ..store.shards import ShardError
 from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
@@ -48,7 +48,7 @@ def run(argv: list[str] | None) -> int:
         return _run(args, layout)
     except ShardError as exc:
         print(f"data/api/v1: {exc}; nothing was changed. Shorten the offending run's text fields, or raise "
-              "MAX_SHARD_BYTES in dlbench/shards.py", file=sys.stderr)
+              "MAX_SHARD_BYTES in dlbench/store/shards.py", file=sys.stderr)
         return 1
 
 

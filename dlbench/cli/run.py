@@ -7,8 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..paths import data_dir
-from ..problems import display_path
+from ..contract.paths import data_dir
+from ..contract.problems import display_path
 from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
 from ..runner.backends.base import DEVICE_SYNTAX
@@ -114,7 +114,7 @@ def list_workloads() -> str:
 
 
 def public_argv(argv: list[str]) -> list[str]:
-    """The command as recorded (program first, as run from the repository root); dlbench.probe.provenance
+    """The command as recorded (program first, as run from the repository root); dlbench.runner.system.probe.provenance
     then writes the home folder as `~` and repository paths relative."""
     return ["runners/run.py", *argv]
 
@@ -134,8 +134,8 @@ def run(argv: list[str] | None) -> int:
     if not args.framework:
         parser.error(f"--framework is required: one of {', '.join(sorted(BACKENDS))}")
     # Imported only for a run (NumPy, the schema validator): --list, --help and usage errors answer at once.
-    from ..datasets import DatasetError
-    from ..fragment import write
+    from ..runner.data.datasets import DatasetError
+    from ..contract.fragment import write
     from ..runner.report import summary_table
     from ..runner.run import InvalidRecord, RunConfig, measure, prepare
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..dataset import DatasetError, Layout, fragment_paths, ids_in
-from ..problems import Problem, display_path, github_wanted, report
-from ..validate import FileResult, validate_dataset, validate_fragments
+from ..contract.problems import Problem, display_path, github_wanted, report
+from ..contract.validate import FileResult, validate_dataset, validate_fragments
+from ..store.dataset import DatasetError, Layout, fragment_paths, ids_in
 from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Validate benchmark result files. With no FILE, validates every file in data/fragments/

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..devices import cpu_name, normalize_name, vendor_of
-from ..fragment import file_name, with_run_id, write
-from ..problems import Problem, display_path
-from ..validate import validate_run
+from ..contract.device_names import cpu_name, normalize_name, vendor_of
+from ..contract.fragment import file_name, with_run_id, write
+from ..contract.problems import Problem, display_path
+from ..contract.validate import validate_run
 
 _MEMORY_SUFFIX = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?\s*[GMT]i?B)\s*$", re.I)
 _KIND_OF_VENDOR = {"NVIDIA": "cuda", "AMD": "rocm", "Apple": "mps", "Intel": "xpu"}
@@ -39,7 +39,8 @@ class Accelerator:
 
 
 def accelerator(raw: str) -> Accelerator:
-    """A published GPU name as the schema's accelerator identity, named by `dlbench.devices.normalize_name`.
+    """A published GPU name as the schema's accelerator identity, named by
+    `dlbench.contract.device_names.normalize_name`.
 
     'RTX 3050 8GB' -> NVIDIA RTX 3050 (cuda); 'NVIDIA GeForce RTX 2060 5980 MB' -> NVIDIA RTX 2060;
     'Nvidia Titan X' -> NVIDIA Titan X; 'Radeon RX 6800' -> AMD Radeon RX 6800 (rocm). A trailing memory size
@@ -59,8 +60,8 @@ def cpu_identity(raw: str) -> tuple[str, str | None]:
     """A published CPU description as (model, vendor or None).
 
     'M1 2020' -> ('Apple M1', 'Apple') (the year is the Mac's); 'AMD Ryzen5 3.6GHz' -> ('AMD Ryzen 5 3.6GHz',
-    'AMD'); otherwise named by `dlbench.devices.cpu_name` as the runner names CPUs ('Intel(R) Core(TM)
-    i7-2600K CPU @ 3.40GHz' -> 'Intel Core i7-2600K'), with the vendor when it is its first word.
+    'AMD'); otherwise named by `dlbench.contract.device_names.cpu_name` as the runner names CPUs
+    ('Intel(R) Core(TM) i7-2600K CPU @ 3.40GHz' -> 'Intel Core i7-2600K'), with the vendor when it is its first word.
     """
     text = " ".join(raw.split())
     apple = re.match(r"^(?:Apple\s+)?(M[1-9](?:\s+(?:Pro|Max|Ultra))?)(?:\s+(?:19|20)[0-9]{2})?$", text)

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import datasets, devices, probe
-from ..fragment import with_run_id
-from ..problems import Problem
-from ..schema import SCHEMA_VERSION
-from ..tomlio import format_datetime
-from ..validate import validate_run
+from ..contract.device_names import normalize_name
+from ..contract.fragment import with_run_id
+from ..contract.problems import Problem
+from ..contract.schema import SCHEMA_VERSION
+from ..contract.tomlio import format_datetime
+from ..contract.validate import validate_run
 from . import backends, launcher
 from .backends.base import Backend, DeviceRequest
+from .data import datasets
 from .progress import for_stream
 from .report import result_record
 from .scenario import TrainingScenario
+from .system import probe
 from .workloads.base import Workload
 
 
@@ -55,7 +57,7 @@ def device_name(backend: Backend, system: dict[str, Any]) -> str:
     """Normalized name of the device used: the accelerator's, or the CPU model (the probe normalizes it) for cpu
     and for Apple's MPS, whose GPU is part of the chip the CPU model names."""
     if backend.device.raw_name:
-        return devices.normalize_name(backend.device.raw_name)
+        return normalize_name(backend.device.raw_name)
     return system["cpu"]["model"]
 
 

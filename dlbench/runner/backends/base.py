@@ -100,7 +100,7 @@ class Backend(ABC):
 
     @abstractmethod
     def to_device(self, arrays: Any) -> DeviceData:
-        """Convert a dlbench.datasets.Arrays (uint8 images, int64 labels) into tensors on the device."""
+        """Convert a dlbench.runner.data.datasets.Arrays (uint8 images, int64 labels) into tensors on the device."""
 
     @abstractmethod
     def build(self, model: str, learning_rate: float, seed: int) -> Any:

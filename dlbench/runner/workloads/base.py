@@ -14,7 +14,7 @@ class Workload:
     """
 
     name: str               # benchmark id, e.g. "mnist-lenet5"
-    dataset: str            # dataset name understood by dlbench.datasets.load
+    dataset: str            # dataset name understood by dlbench.runner.data.datasets.load
     model: str              # model name in dlbench.runner.models.MODELS
     description: str
     version: int = 1

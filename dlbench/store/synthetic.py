@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from .fragment import with_run_id
-from .tomlio import format_datetime
+from ..contract.fragment import with_run_id
+from ..contract.tomlio import format_datetime
 
 DEVICES = [
     ("cuda", "NVIDIA GeForce RTX 3050", "NVIDIA RTX 3050", 8 * 2**30, "8.6"),

@@ -42,7 +42,7 @@ def _benchmark_json(ds: Dataset) -> dict[str, bytes]:
 
 
 def _schema_reference(ds: Dataset) -> dict[str, bytes]:
-    from .schema_docs import render_reference
+    from ..contract.schema_docs import render_reference
     return {"schema/README.md": render_reference().encode("utf-8")}
 
 
@@ -96,7 +96,7 @@ def _orphans(root: Path, outputs: dict[str, bytes]) -> list[str]:
 
 
 def write_changed(ds: Dataset, outputs: dict[str, bytes]) -> list[str]:
-    from .atomic import write_bytes_atomic
+    from ..contract.atomic import write_bytes_atomic
     changed = stale(ds, outputs)
     for rel in changed:
         if rel in outputs:

@@ -1,15 +1,14 @@
-"""Crash-safe file writes and the merge lock."""
+"""Crash-safe file writes: write beside, flush, rename over; and the clean-up of what a kill leaves behind.
+
+The merge lock that used to live here is `dlbench.store.lock`.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-import filelock
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -62,21 +61,3 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-class Busy(Exception):
-    """Another process holds the lock."""
-
-
-@contextmanager
-def exclusive(lock_path: Path, timeout: float) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_path` (waiting up to `timeout` seconds) for the block."""
-    lock = filelock.FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=timeout)
-    except filelock.Timeout as exc:
-        raise Busy(str(lock_path)) from exc
-    try:
-        yield
-    finally:
-        lock.release()

@@ -1,9 +1,9 @@
 """The dataset as a table: one row per result, with its run's provenance and system flattened.
 
-`result_rows(runs)` gives plain dicts (no third-party dependency: the README table uses it inside
-`tools/merge.py`); `load_results()` gives a pandas DataFrame for notebooks and `tools/compare.py`:
+`result_rows(runs)` gives plain dicts (no third-party dependency); `load_results()` gives a pandas DataFrame
+for notebooks and `tools/compare.py`:
 
-    from dlbench.analysis import load_results
+    from dlbench.analysis.frame import load_results
     df = load_results()                      # this checkout's data/ (benchmark.json when current)
     df = load_results("https://raw.githubusercontent.com/dlbench/dlbench/main/data/benchmark.json")
 
@@ -16,11 +16,12 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from .dataset import DatasetError, Layout, read_runs
-from .paths import REPO_ROOT
-from .schema import load as load_schema
-from .shards import device_of
-from .tomlio import parse_toml_bytes
+from ..contract.paths import REPO_ROOT
+from ..contract.schema import load as load_schema
+from ..contract.tomlio import parse_toml_bytes
+from ..store.dataset import DatasetError, Layout, read_runs
+from ..store.labels import device_label, source_label
+from ..store.shards import device_of
 
 METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
 HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "accuracy"})
@@ -49,29 +50,6 @@ def unit_of(metric: str) -> str:
     if metric.endswith("_bytes"):
         return "bytes"
     return ""
-
-
-def format_value(value: float, unit: str = "") -> str:
-    """A metric value for people: 4 significant digits, whole numbers from 10,000, bytes in MiB."""
-    if unit == "bytes":
-        return f"{value / 2**20:.0f} MiB"
-    return f"{value:.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
-
-
-def device_label(device: str, kind: str | None) -> str:
-    """How a device is shown and grouped: its normalized name and kind, e.g. `Apple M1 (mps)`.
-
-    The kind keeps apart the CPU and the GPU of one chip (Apple M1's CPU and its Metal GPU).
-    """
-    return f"{device} ({kind or 'other'})"
-
-
-def source_label(run: dict[str, Any]) -> str:
-    """`measured`, or the title of the publication an imported result comes from."""
-    prov = run.get("provenance", {})
-    if prov.get("kind") == "imported":
-        return prov.get("source", {}).get("title", "imported")
-    return "measured"
 
 
 def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -124,7 +102,7 @@ def read_runs_from(source: str | Path | None = None) -> list[dict[str, Any]]:
     Raises DatasetError (with what to do) when the source cannot be read.
     """
     if isinstance(source, str) and source.startswith(("http://", "https://")):
-        import urllib.request  # only here: it is slow to import, and merge (the README table) imports this module
+        import urllib.request  # only here: it is slow to import
 
         try:
             with urllib.request.urlopen(source, timeout=60) as resp:

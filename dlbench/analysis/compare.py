@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import HIGHER_IS_BETTER, METRICS, unit_of
+from .frame import HIGHER_IS_BETTER, METRICS, unit_of
 
 SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs")
 CROSSABLE = ("framework", "precision", "batch_size")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 import dlbench
-from dlbench.atomic import fsync_dir
+from dlbench.contract.atomic import fsync_dir
 
 CHUNK = 1 << 20
 STALE_PART_S = 3600.0  # leftovers of a killed download older than this are removed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .schema import SCHEMA_VERSION
+from ..contract.schema import SCHEMA_VERSION
 
 
 def dumps_compact(obj: Any) -> str:

@@ -13,11 +13,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..contract.problems import Problem
+from ..contract.validate import validate_fragments
 from . import merge as merging
-from .atomic import Busy
 from .dataset import DatasetError, Layout, ids_in
-from .problems import Problem
-from .validate import validate_fragments
+from .lock import Busy
 
 FRAGMENTS_DIR = "data/fragments"
 # Paths written only by `tools/merge.py` (on main, by the merge workflow): a file, or a folder ending in '/'.

@@ -20,8 +20,8 @@ import json
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
+from ..contract.schema import SCHEMA_VERSION
 from .dataset import paused_gc
-from .schema import SCHEMA_VERSION
 
 API_VERSION = 1
 API_DIR = "data/api/v1"

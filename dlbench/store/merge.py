@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract.atomic import remove_leftovers, write_bytes_atomic
+from ..contract.problems import Problem
+from ..contract.validate import validate_dataset, validate_fragments
 from . import outputs
-from .atomic import exclusive, remove_leftovers, write_bytes_atomic
 from .dataset import Layout, fragment_paths, paused_gc, read_existing, run_block, toml_head
-from .problems import Problem
-from .validate import validate_dataset, validate_fragments
+from .lock import exclusive
 
 
 @dataclass

@@ -18,7 +18,7 @@ import statistics
 from collections import Counter
 from typing import Any, Iterable
 
-from .analysis import device_label, format_value, source_label
+from .labels import device_label, format_value, source_label
 from .shards import device_of
 
 START = "<!-- dlbench:results-table:start -->"
@@ -112,7 +112,7 @@ def _table(spec: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each result with only what the tables show (lighter than analysis.result_rows: merge runs this)."""
+    """Each result with only what the tables show (lighter than analysis.frame.result_rows: merge runs this)."""
     rows = []
     for run in runs:
         prov = run.get("provenance", {})

@@ -27,8 +27,8 @@ from typing import Sequence
 import numpy as np
 import platformdirs
 
-from dlbench.download import DownloadError, fetch
-from dlbench.idx import GZIP_MAGIC, IdxError, gunzip, parse_idx
+from dlbench.runner.data.download import DownloadError, fetch
+from dlbench.runner.data.idx import GZIP_MAGIC, IdxError, gunzip, parse_idx
 
 ROLES = ("train_x", "train_y", "test_x", "test_y")
 
@@ -153,7 +153,7 @@ def load(name: str | DatasetSpec, data_dir: Path | None = None, *, mirrors: Sequ
 
     `data_dir` replaces the default cache folder (files live in `<data_dir>/<name>/`); `mirrors`
     replaces the spec's download mirrors (an empty list forbids downloading); `retries`, `backoff`
-    and `timeout` tune downloads (see `dlbench.download.fetch`); `progress` shows download progress
+    and `timeout` tune downloads (see `dlbench.runner.data.download.fetch`); `progress` shows download progress
     bars when stderr is a terminal. Raises DatasetError.
     """
     spec = _spec(name)

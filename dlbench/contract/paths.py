@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent   # dlbench/ (this module is dlbench/contract/paths.py)
 REPO_ROOT = PACKAGE_DIR.parent
 
 

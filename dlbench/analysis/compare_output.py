@@ -9,16 +9,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .analysis import format_value
+from ..store.labels import format_value
+from ..store.readme_table import escape as md_escape
 from .compare import ROW_FIELDS, Comparison
-from .readme_table import escape as md_escape
 
 TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
 PLOT_SUFFIXES = (".png", ".svg")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    """A figure for people (`analysis.format_value`), or '-' when there is none."""
+    """A figure for people (`store.labels.format_value`), or '-' when there is none."""
     return "-" if value is None else format_value(value, unit)
 
 

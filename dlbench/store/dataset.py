@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .schema import SCHEMA_VERSION
-from .tomlio import dumps_table, parse_toml_bytes, to_toml_form
+from ..contract.schema import SCHEMA_VERSION
+from ..contract.tomlio import dumps_table, parse_toml_bytes, to_toml_form
 
 HEADER = (
     "# The dlbench dataset: every merged run, in merge order. Canonical and append-only.\n"

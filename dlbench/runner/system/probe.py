@@ -20,8 +20,9 @@ from typing import Any
 import psutil
 
 import dlbench
-from dlbench.devices import cpu_name, framework_devices, group_accelerators, nvml_devices
-from dlbench.paths import REPO_ROOT
+from dlbench.contract.device_names import cpu_name
+from dlbench.contract.paths import REPO_ROOT
+from dlbench.runner.system.devices import framework_devices, group_accelerators, nvml_devices
 
 # CPU instruction-set extensions recorded (the schema's list); cpuinfo spells some differently.
 CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8", "amx_tile",

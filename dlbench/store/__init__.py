@@ -1,0 +1,16 @@
+"""The store: the dataset on disk, merging fragments into it, and every file generated from it.
+
+Imports the contract (`dlbench.contract`) and the store only: never analysis, the runner, the importers
+or the cli.
+
+- `dataset.py`: `data/benchmark.toml` (canonical, append-only) and reading runs from it;
+- `merge.py`: folding fragments into the dataset (validate, append, regenerate, remove the fragments);
+- `lock.py`: the merge lock;
+- `outputs.py`: the registry of generated files (`merge.py --check` compares them with the disk);
+- `api.py`: `data/benchmark.json`;
+- `shards.py`: the sharded JSON API under `data/api/v1/`;
+- `readme_table.py`: the results tables in README.md;
+- `labels.py`: how values, devices and sources are labelled for people (README table and analysis);
+- `pr_check.py`: the pull-request check (changed files, new fragments, a dry-run merge);
+- `synthetic.py`: synthetic valid runs for tests, fixtures and benchmarks.
+"""
