@@ -92,7 +92,8 @@ def test_environment_whitelist_and_device_uuids(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
     monkeypatch.setenv("SOME_OTHER_VAR", "x")
-    for name in ("MKL_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "PYTORCH_CUDA_ALLOC_CONF", "TF_GPU_ALLOCATOR"):
+    for name in ("MKL_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "PYTORCH_CUDA_ALLOC_CONF", "TF_GPU_ALLOCATOR",
+                 "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
         monkeypatch.delenv(name, raising=False)
     assert probe.provenance(["run.py"], 3)["environment"] == {"OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": "0,1"}
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8f4c2a1e-0000-1111-2222-333344445555")

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_tool
 from dlbench.contract.tomlio import read_toml
+from dlbench.runner import allocator
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 # SHA-256 over the decompressed files' digests (dlbench.runner.data.datasets): the same for every copy of Fashion-MNIST.
@@ -49,6 +50,9 @@ def test_fragment_records_the_measurement(one_epoch):
     assert fragments[0].name == f"{run['run_id']}.toml"
     assert run["provenance"]["kind"] == "measured" and run["provenance"]["seed"] == 0
     assert run["provenance"]["command"][:4] == ["runners/run.py", "fashion-mnist-lenet5", "--framework", framework]
+    if allocator.is_glibc():  # the allocator settings the run trained with (dlbench.runner.allocator)
+        env = run["provenance"]["environment"]
+        assert (env["MALLOC_MMAP_THRESHOLD_"], env["MALLOC_TRIM_THRESHOLD_"]) == ("33554432", "1073741824")
     (result,) = run["results"]
     assert result["status"] == "ok" and result["framework"] == framework
     assert result["parameters"] == 61706 and result["flops_per_sample"] == 833040

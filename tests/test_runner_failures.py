@@ -71,10 +71,12 @@ def test_out_of_memory_is_recorded_as_oom(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
-def _read_until(fd: int, pattern: bytes, timeout: float) -> bytes:
+def _read_until(fd: int, pattern: bytes | re.Pattern[bytes], timeout: float) -> bytes:
+    """What the terminal shows until `pattern` (bytes, or a regular expression) appears, at most `timeout` s."""
+    found = (lambda seen: pattern in seen) if isinstance(pattern, bytes) else (lambda seen: pattern.search(seen))
     seen = b""
     deadline = time.monotonic() + timeout
-    while pattern not in seen and time.monotonic() < deadline:
+    while not found(seen) and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.5)
         if ready:
             try:
@@ -97,9 +99,11 @@ def test_ctrl_c_writes_nothing_and_exits_130(tmp_path, framework):
                             env=dict(os.environ, TMPDIR=str(tmp)))
     os.close(slave)
     try:
-        seen = _read_until(master, b"steps", timeout=300)
-        assert b"steps" in seen, seen.decode(errors="replace")
-        time.sleep(1.0)  # well inside the first epoch
+        # Interrupt once the step bar has advanced (it refreshes every 10 steps): training is under way, and
+        # 40 epochs are far from done, however fast or busy the machine is.
+        advanced = re.compile(rb"steps.*?\b[1-9][0-9]*/118\b")
+        seen = _read_until(master, advanced, timeout=300)
+        assert advanced.search(seen), seen.decode(errors="replace")
         proc.send_signal(signal.SIGINT)
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:

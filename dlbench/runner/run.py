@@ -14,7 +14,7 @@ from ..contract.problems import Problem
 from ..contract.schema import SCHEMA_VERSION
 from ..contract.tomlio import format_datetime
 from ..contract.validate import validate_run
-from . import backends, launcher
+from . import allocator, backends, launcher
 from .backends.base import Backend, DeviceRequest
 from .data import datasets
 from .progress import for_stream
@@ -47,7 +47,9 @@ class InvalidRecord(Exception):
 
 
 def prepare(config: RunConfig) -> Backend:
-    """Import the framework and claim the device (UsageError, backends.FrameworkMissing)."""
+    """Fix the host allocator's thresholds, import the framework and claim the device (UsageError,
+    backends.FrameworkMissing)."""
+    allocator.fix_thresholds()  # before the framework allocates: see allocator.py
     backend = backends.load(config.framework)
     backend.select_device(config.device)
     return backend

@@ -32,7 +32,7 @@ CONTAINER_CGROUP = re.compile(r"docker|kubepods|containerd|libpod|podman|lxc|gar
 VM_VENDORS = re.compile(r"KVM|QEMU|VMware|VirtualBox|Xen|Amazon EC2|Google Compute Engine|Virtual Machine|"
                         r"OpenStack|Bochs|Parallels|BHYVE|Cloud Hypervisor|Firecracker", re.IGNORECASE)
 ENVIRONMENT = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS",
-               "PYTORCH_CUDA_ALLOC_CONF", "TF_GPU_ALLOCATOR")
+               "PYTORCH_CUDA_ALLOC_CONF", "TF_GPU_ALLOCATOR", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 FRAMEWORK_PACKAGES = {"torch": ("torch", "torchvision", "numpy"),
                       "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "keras", "numpy")}
 FRAMEWORK_ALIASES = {"pytorch": "torch", "tf": "tensorflow"}
