@@ -1,4 +1,10 @@
-"""MNIST-style datasets for the runners: found on disk or downloaded once, always verified.
+"""The datasets the runners train on, by name: found on disk or downloaded once; downloads always verified.
+
+MNIST-style datasets (IDX files: "mnist", "fashion-mnist", and any spec `register`ed) are handled here,
+as described below. Datasets of colour images that come as archives have their own module, which
+`load` dispatches to by name: "cifar-10" (`cifar10.py`, downloaded once) and "imagenet32"
+(`imagenet32.py`, read from a copy the user places, never downloaded); each module's documentation
+says where it looks and how its checksum is defined.
 
 Where `load(name)` looks, in order:
 
@@ -67,7 +73,7 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class Arrays:
-    """A loaded dataset: images uint8 (N, H, W), labels int64 (N,)."""
+    """A loaded dataset: images uint8, (N, H, W) grayscale or (N, H, W, 3) colour (RGB); labels int64 (N,)."""
 
     train_x: np.ndarray = field(repr=False)
     train_y: np.ndarray = field(repr=False)
@@ -147,15 +153,22 @@ class _Rejected(Exception):
     """A file on disk is unusable; the message says why."""
 
 
+# Datasets loaded by their own module (archives of colour images), by name.
+MODULE_DATASETS = ("cifar-10", "imagenet32")
+
+
 def load(name: str | DatasetSpec, data_dir: Path | None = None, *, mirrors: Sequence[str] | None = None,
          progress: bool = False, retries: int = 3, backoff: float = 1.0, timeout: float = 30.0) -> Arrays:
-    """Load a dataset by name (a key of SPECS) or from an explicit DatasetSpec.
+    """Load a dataset by name (a key of SPECS or of MODULE_DATASETS) or from an explicit DatasetSpec.
 
     `data_dir` replaces the default cache folder (files live in `<data_dir>/<name>/`); `mirrors`
     replaces the spec's download mirrors (an empty list forbids downloading); `retries`, `backoff`
     and `timeout` tune downloads (see `dlbench.runner.data.download.fetch`); `progress` shows download progress
     bars when stderr is a terminal. Raises DatasetError.
     """
+    if isinstance(name, str) and name not in SPECS and name in MODULE_DATASETS:
+        return _module_loader(name)(data_dir, mirrors=mirrors, progress=progress, retries=retries,
+                                    backoff=backoff, timeout=timeout)
     spec = _spec(name)
     cache = Path(data_dir if data_dir is not None else default_cache_dir()) / spec.name
     notes: list[str] = []
@@ -173,13 +186,23 @@ def load(name: str | DatasetSpec, data_dir: Path | None = None, *, mirrors: Sequ
     return _assemble(spec, cache, loaded)
 
 
+def _module_loader(name: str):
+    """The `load` function of the module of a dataset named in MODULE_DATASETS (imported on first use)."""
+    if name == "cifar-10":
+        from dlbench.runner.data import cifar10 as module
+    else:
+        from dlbench.runner.data import imagenet32 as module
+    return module.load
+
+
 def _spec(name: str | DatasetSpec) -> DatasetSpec:
     if isinstance(name, DatasetSpec):
         return name
     try:
         return SPECS[name]
     except KeyError:
-        raise DatasetError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(SPECS))}") from None
+        known = [*sorted(SPECS), *(n for n in MODULE_DATASETS if n not in SPECS)]
+        raise DatasetError(f"unknown dataset {name!r}; known datasets: {', '.join(known)}") from None
 
 
 def _on_disk(folder: Path, f: FileSpec) -> Path | None:
