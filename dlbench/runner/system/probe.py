@@ -1,8 +1,9 @@
 """What the runner records about the machine, the software and itself (the schema's `system` and `provenance`).
 
 Privacy: nothing here records a host name, user name, home path, serial number, GPU UUID or network
-address. Command lines and environment values have the home folder replaced by `~` and paths inside
-the repository made relative to it.
+address. Paths in command lines and environment values are rewritten by `privacy.py` (repository paths
+relative, the home folder as `~`, any other path as a placeholder), and free text given on the command line
+is not repeated in the command.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import dlbench
 from dlbench.contract.device_names import cpu_name
 from dlbench.contract.paths import REPO_ROOT
 from dlbench.runner.system.devices import framework_devices, group_accelerators, nvml_devices
+from dlbench.runner.system.privacy import public_command, scrub
 
 # CPU instruction-set extensions recorded (the schema's list); cpuinfo spells some differently.
 CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8", "amx_tile",
@@ -292,7 +294,7 @@ def provenance(argv: list[str], seed: int | None) -> dict[str, Any]:
     """The schema's `provenance` for a measured run started with `argv` (program first)."""
     prov: dict[str, Any] = {"kind": "measured", "runner_version": dlbench.__version__}
     prov.update(git_state(REPO_ROOT))
-    prov["command"] = [scrub(a) for a in argv] or ["unknown"]
+    prov["command"] = public_command(argv) or ["unknown"]
     if seed is not None:
         prov["seed"] = seed
     env = {k: scrub(os.environ[k]) for k in ENVIRONMENT if os.environ.get(k)}
@@ -317,18 +319,6 @@ def git_state(repo: Path) -> dict[str, Any]:
     if not commit or not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", commit) or status is None:
         return {}
     return {"git_commit": commit, "git_dirty": bool(status)}
-
-
-def scrub(text: str) -> str:
-    """`text` with repository paths made relative and the home folder written `~`."""
-    repo = str(REPO_ROOT)
-    if text == repo:
-        return "."
-    text = text.replace(repo + os.sep, "")
-    home = str(Path.home())
-    if len(home) > 1:
-        text = text.replace(home, "~")
-    return text
 
 
 # ---------------------------------------------------------------- helpers
