@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..contract.paths import REPO_ROOT
-from ..contract.problems import github_wanted, report
+from ..contract.problems import github_wanted, printable_path, report
 from ..store import pr_check
 from .common import add_github, guarded
 
@@ -52,7 +52,7 @@ def run(argv: list[str] | None, checker_root: Path | None) -> int:
     n = report(rep.problems, sys.stderr, github_wanted(args.github))
     if rep.other_files:
         print(f"{len(rep.other_files)} other file(s) changed, for review (CODEOWNERS): "
-              + ", ".join(rep.other_files))
+              + ", ".join(printable_path(f) for f in rep.other_files))
     if n:
         print(f"pull request check failed: {n} problem(s)", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ once. A problem names the file, the line where it is known, otherwise the field 
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TextIO
@@ -21,19 +22,43 @@ class Problem:
     code: str = "invalid"
 
     def format(self) -> str:
-        """`FILE:LINE: field: message`, or `FILE: field: message` when the line is not known."""
-        where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}{field} {self.message}"
+        """`FILE:LINE: field: message`, or `FILE: field: message` when the line is not known; always one line
+        of printable text (see `printable`), whatever the file name or an echoed value holds."""
+        file = printable_path(self.file)
+        where = f"{file}:{self.line}:" if self.line else f"{file}:"
+        field = f" {printable(self.field)}:" if self.field else ""
+        return f"{where}{field} {printable(self.message)}"
 
     def github(self) -> str:
         """The same problem as a GitHub Actions annotation."""
-        props = [f"file={_escape_property(self.file)}"]
+        props = [f"file={_escape_property(printable_path(self.file))}"]
         if self.line:
             props.append(f"line={self.line}")
         props.append(f"title={_escape_property(self.code)}")
         text = f"{self.field}: {self.message}" if self.field else self.message
-        return f"::error {','.join(props)}::{_escape_data(text)}"
+        return f"::error {','.join(props)}::{_escape_data(printable(text))}"
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal or in a CI log: control characters (ESC, BEL, NUL, newlines),
+    format characters (bidi overrides, zero-width marks), line and paragraph separators and unassigned code
+    points are written as escapes (`\\n`, `\\u202e`), so a value can neither start a new log line (a GitHub
+    workflow command such as `::error`) nor drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(_NAMED.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+                   if unicodedata.category(c) in _HIDDEN else c for c in text)
+
+
+def printable_path(path: str) -> str:
+    """A path for a diagnostic line: `printable`, and prefixed `./` when it would start with `::` (a line that
+    starts with `::` is a GitHub workflow command)."""
+    text = printable(path)
+    return f"./{text}" if text.startswith("::") else text
 
 
 def _escape_data(s: str) -> str:
