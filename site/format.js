@@ -34,12 +34,17 @@ export const METRICS = [
   { key: "loss", label: "Loss", format: fixed(4), better: "lower" },
   { key: "peak_device_reserved_bytes", label: "Peak device reserved", format: formatBytes, better: "lower" },
   { key: "peak_device_used_bytes", label: "Peak device used", format: formatBytes, better: "lower" },
+  // Fractions of the device's peak: joined with the device catalogue when the API is generated, so they
+  // are keys of the row itself, not of `metrics` (docs/api.md, "Fractions of peak").
+  { key: "peak_fraction_catalogue", label: "Of peak (catalogue)", format: percent, better: "higher", table: true, row: true },
+  { key: "peak_fraction_measured", label: "Of peak (measured)", format: percent, better: "higher", table: true, row: true },
+  { key: "bandwidth_fraction_catalogue", label: "Of peak bandwidth", format: percent, better: "higher", table: true, row: true },
 ];
 
 export const METRIC_BY_KEY = new Map(METRICS.map((m) => [m.key, m]));
 
 export function metricValue(row, key) {
-  const v = row.metrics ? row.metrics[key] : undefined;
+  const v = METRIC_BY_KEY.get(key)?.row ? row[key] : row.metrics ? row.metrics[key] : undefined;
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 

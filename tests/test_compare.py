@@ -104,11 +104,18 @@ def test_higher_is_better_metric_is_oriented_the_same_way(dataset):
 def test_versions_and_imported_results_are_not_pooled(dataset):
     doc = compare_json(dataset, "--metric", "compute_s", "--baseline", "Ryzen")
     rtx = [r for r in doc["rows"] if r["device_label"] == "NVIDIA RTX 3050 (cuda)"]
-    assert sorted((r["benchmark_version"] or 0, r["kind"], r["n"], r["median"]) for r in rtx) == [
-        (0, "imported", 1, 20.0), (1, "measured", 3, 12.0), (2, "measured", 1, 6.0)]
+    # The imported result states no benchmark version (none ever does): it is not pooled with either
+    # version's results, but stands beside each, flagged, its own version left unknown.
+    assert sorted((r["setting"]["benchmark_version"], r["benchmark_version"] or 0, r["kind"], r["n"], r["median"])
+                  for r in rtx) == [(1, 0, "imported", 1, 20.0), (1, 1, "measured", 3, 12.0),
+                                    (2, 0, "imported", 1, 20.0), (2, 2, "measured", 1, 6.0)]
     v2 = row(doc, "NVIDIA RTX 3050 (cuda)", version=2)
     assert v2["speedup"] is None and v2["few_results"]    # no CPU result of version 2: no speedup
-    assert row(doc, "NVIDIA RTX 3050 (cuda)", version=None, kind="imported")["source"] == "Some Blog"
+    imported = [r for r in rtx if r["kind"] == "imported"]
+    assert all(r["source"] == "Some Blog" and r["unknown"] == ["benchmark_version"] for r in imported)
+    assert all("compared across unknown settings" in r["note"] for r in imported)
+    by_version = {r["setting"]["benchmark_version"]: r for r in imported}
+    assert by_version[1]["speedup"] == pytest.approx(120 / 20) and by_version[2]["speedup"] is None
 
 
 def test_failed_results_are_shown_when_selected(dataset):

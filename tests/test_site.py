@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 import sitedata
 from conftest import REPO
+from dlbench.contract.device_catalogue import default_catalogue
+from dlbench.contract.fragment import with_run_id
 from dlbench.store import shards
 from dlbench.store.synthetic import synthetic_run
 
@@ -31,8 +33,28 @@ def served(tmp_path_factory):
     for rel, data in many.items():
         (www / "many" / rel).parent.mkdir(parents=True, exist_ok=True)
         (www / "many" / rel).write_bytes(data)
+    # Results with achieved FLOP/s on an H100, for ?api=peaks/data/api/v1: fractions of peak in the rows
+    peaks = shards.build([_achieved(i, f * 494.7e12) for i, f in enumerate(PEAK_FRACTIONS)],
+                         catalogue=default_catalogue())
+    for rel, data in peaks.items():
+        (www / "peaks" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (www / "peaks" / rel).write_bytes(data)
     with sitedata.serve(www) as base:
         yield base, runs
+
+
+PEAK_FRACTIONS = (0.5, 0.25)
+
+
+def _achieved(i: int, flops_per_s: float) -> dict:
+    """A synthetic tf32 result on an H100 with `achieved_flops_per_s` (catalogue peak: 494.7 TFLOP/s)."""
+    run = synthetic_run(i)
+    run["results"][0].update(device_name="NVIDIA H100 80GB HBM3", precision="tf32")
+    run["results"][0]["metrics"]["achieved_flops_per_s"] = flops_per_s
+    run["system"]["accelerators"] = [{"kind": "cuda", "name": "NVIDIA H100 80GB HBM3",
+                                      "normalized_name": "NVIDIA H100 80GB HBM3", "count": 1}]
+    run["results"][0]["device_kind"] = "cuda"
+    return with_run_id(run)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +247,15 @@ def test_a_workload_in_many_parts_is_loaded_whole_and_the_table_capped(page, ser
     page.get_by_label("Device contains").fill("M1")
     expect(rows(page)).to_have_count(MANY_RESULTS // 5)
     expect(page.locator("#truncated")).to_be_hidden()
+
+
+def test_fractions_of_peak_are_columns_and_a_chart_metric(page, served):
+    base, _ = served
+    open_page(page, base, "?api=peaks/data/api/v1&workload=mnist-lenet5")
+    header = page.locator("#results thead th[data-key='peak_fraction_catalogue']")
+    expect(header).to_have_text("Of peak (catalogue)")
+    expect(page.locator("#results thead th[data-key='peak_fraction_measured']")).to_have_count(0)  # none has one
+    assert column_values(page, "peak_fraction_catalogue") == [0.5]
+    expect(page.locator("#results tbody td[data-key='peak_fraction_catalogue']")).to_have_text("50.00 %")
+    page.get_by_label("Chart metric").select_option("peak_fraction_catalogue")
+    expect(page.locator("#chart-caption")).to_contain_text("higher is better")

@@ -10,6 +10,18 @@ n, median, min, max and IQR. Results of different benchmark versions, or measure
 are never pooled. The speedup of a row is the ratio of its median to the baseline device's median in the
 same setting, oriented so that > 1 means better (faster, for times). Groups with fewer than `min_results`
 results are kept and marked as few results, never hidden.
+
+Unknown settings of imported results. A publication often does not state the precision or the batch size
+(the importers record precision `unknown` and leave batch_size out), and an imported result never has a
+benchmark_version (that versions this project's code). Such an unknown value is not a conflict: an
+imported row whose setting fields in UNKNOWABLE are unknown is compared in each setting of fully known
+results that agrees with every field it does state (framework, epochs, the known ones of UNKNOWABLE),
+and is flagged there: its `unknown` lists the fields compared across, its note says so, and the table
+marks them `?`. Nothing is filled in: its own values stay unknown in the row. When no such setting
+exists, it stands in its own setting, as before. Every row's `setting` is the setting it is compared in.
+
+Fractions of peak (`peak_fraction_catalogue`, `peak_fraction_measured`, `bandwidth_fraction_catalogue`,
+joined by the frame) are reported per row as the median over its results that have one and the metric.
 """
 
 from __future__ import annotations
@@ -17,14 +29,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .frame import HIGHER_IS_BETTER, METRICS, unit_of
+from .frame import DERIVED_COLUMNS, FRACTIONS, HIGHER_IS_BETTER, METRICS, unit_of
 
 SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs")
 CROSSABLE = ("framework", "precision", "batch_size")
+UNKNOWABLE = ("benchmark_version", "precision", "batch_size")    # an imported result may leave these unknown
 EPOCH_METRICS = frozenset({"total_s", "compute_s", "eval_s"})   # whole-run durations: they grow with epochs
-DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_ms")
+COMPARABLE = METRICS + DERIVED_COLUMNS                           # what --metric may name
+# The default metric: the first of these that every selected ok result has, else the first any has.
+DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_backward_ms", "forward_ms")
+# Fraction columns shown with a metric whatever the options (the others with `fractions=True`).
+METRIC_FRACTIONS = {"achieved_flops_per_s": ("peak_fraction_catalogue", "peak_fraction_measured"),
+                    "bandwidth_bytes_per_s": ("bandwidth_fraction_catalogue",)}
 ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
-                        "iqr", "speedup", "failed", "few_results", "is_baseline", "note")
+                        "iqr", "speedup", "failed", "few_results", "is_baseline", "note", "unknown",
+                        "setting") + FRACTIONS
 
 
 class CompareError(Exception):
@@ -56,13 +75,20 @@ class Comparison:
     left_out: int = 0          # selected results without a value of the metric
     setting_keys: tuple = SETTING   # the fields that make a setting in this comparison
     across: tuple = ()              # setting fields compared across: part of each row instead
+    fraction_columns: tuple = ()    # FRACTIONS shown as columns (every row has all FRACTIONS)
 
     @property
     def unit(self) -> str:
         return unit_of(self.metric)
 
     def settings(self) -> list[tuple]:
-        return list(dict.fromkeys(tuple(r[k] for k in self.setting_keys) for r in self.rows))
+        """The settings rows are compared in, in row order."""
+        return list(dict.fromkeys(setting_of(self, r) for r in self.rows))
+
+
+def setting_of(c: Comparison, row: dict[str, Any]) -> tuple:
+    """The setting a row is compared in, as a tuple of `c.setting_keys` values."""
+    return tuple(row["setting"][k] for k in c.setting_keys)
 
 
 def select(df, filters: Filters):
@@ -101,11 +127,19 @@ def _device_match(col, values: list[str]):
 
 
 def default_metric(df) -> str:
-    """The first of DEFAULT_METRICS that any selected result has."""
+    """The first of DEFAULT_METRICS that every selected ok result has, else the first that any has.
+
+    So a selection of measured step results (throughput, step_ms, forward_ms, backward_ms) and imported
+    ones (forward_ms and backward_ms only) is compared on forward_backward_ms, which all of them have.
+    """
+    ok = df[df["status"] == "ok"]
+    for metric in DEFAULT_METRICS:
+        if len(ok) and ok[metric].notna().all():
+            return metric
     for metric in DEFAULT_METRICS:
         if df[metric].notna().any():
             return metric
-    present = [m for m in METRICS if df[m].notna().any()]
+    present = [m for m in COMPARABLE if df[m].notna().any()]
     raise CompareError(f"the selected results have none of {', '.join(DEFAULT_METRICS)}; "
                        f"pass --metric with one they have: {', '.join(present) or 'none'}")
 
@@ -132,11 +166,17 @@ def setting_keys(metric: str, across: tuple = ()) -> tuple:
 
 
 def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
-            across: tuple = ()) -> Comparison:
-    """Group the selected results (see the module docstring) and compute medians, spread and speedup."""
+            across: tuple = (), fractions: bool = False) -> Comparison:
+    """Group the selected results (see the module docstring) and compute medians, spread and speedup.
+
+    `fractions`: show the fractions of peak as columns whatever the metric (they are always in the rows;
+    shown by default with achieved_flops_per_s and bandwidth_bytes_per_s).
+    """
     bad = [k for k in across if k not in CROSSABLE]
     if bad:
         raise CompareError(f"cannot compare across {', '.join(bad)}: choose from {', '.join(CROSSABLE)}", 2)
+    if metric not in COMPARABLE:
+        raise CompareError(f"unknown metric {metric!r}: choose from {', '.join(COMPARABLE)}", 2)
     across = tuple(k for k in CROSSABLE if k in across)
     skeys = setting_keys(metric, across)
     higher = metric in HIGHER_IS_BETTER
@@ -144,7 +184,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     has = df[metric].notna() & ok
     left_out = int((ok & ~has).sum())
     if not has.any():
-        present = [m for m in METRICS if df.loc[ok, m].notna().any()]
+        present = [m for m in COMPARABLE if df.loc[ok, m].notna().any()]
         raise CompareError(f"no selected result has {metric}; metrics they have: {', '.join(present) or 'none'}")
     labels = sorted(set(df.loc[has, "device_label"]))
     base_label = resolve_baseline(labels, baseline) if baseline else None
@@ -164,7 +204,12 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
         else:
             row.update(median=None, min=None, max=None, iqr=None)
         row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
+        with_metric = group[(group["status"] == "ok") & group[metric].notna()]
+        for name in FRACTIONS:
+            found = with_metric[name].dropna().astype("float64")
+            row[name] = float(found.median()) if len(found) else None
         rows.append(row)
+    rows = _place(rows, skeys)
     _speedups(rows, base_label, higher, skeys)
     for row in rows:
         row["few_results"] = 0 < row["n"] < min_results
@@ -175,10 +220,48 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
             notes.append(f"few results (n={row['n']} < {min_results})")
         if row["failed"]:
             notes.append(f"failed: {row['failed']}")
+        if row["unknown"]:
+            notes.append("compared across unknown settings: the source states no "
+                         + ", ".join(k.replace("_", " ") for k in row["unknown"]))
         row["note"] = "; ".join(notes) or None
     rows.sort(key=lambda r: _order(r, higher))
     rows = [{k: r.get(k) for k in ROW_FIELDS} for r in rows]
-    return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across)
+    shown = METRIC_FRACTIONS.get(metric, ())
+    if fractions:
+        shown = tuple(f for f in FRACTIONS if f in shown or f in METRIC_FRACTIONS["achieved_flops_per_s"]
+                      or any(r[f] is not None for r in rows))
+    return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown)
+
+
+def _is_unknown(value: Any) -> bool:
+    return value is None or value == "unknown"
+
+
+def _place(rows: list[dict[str, Any]], skeys: tuple) -> list[dict[str, Any]]:
+    """Each row with the setting it is compared in (`setting`) and the unknown fields compared across (`unknown`).
+
+    A fully known row is compared in its own setting. An imported row with unknown UNKNOWABLE fields is
+    compared in every setting of fully known rows that agrees with all its other fields (one copy of the
+    row per setting, flagged), else in its own setting (see the module docstring).
+    """
+    def unknown_of(row: dict[str, Any]) -> tuple:
+        if row["kind"] != "imported":
+            return ()
+        return tuple(k for k in UNKNOWABLE if k in skeys and _is_unknown(row[k]))
+
+    # Settings with a value to compare with (a setting of failed results only gets no imported company).
+    known = list(dict.fromkeys(tuple(r[k] for k in skeys) for r in rows if not unknown_of(r) and r["n"]))
+    placed = []
+    for row in rows:
+        own = tuple(row[k] for k in skeys)
+        unknown = unknown_of(row)
+        targets = [s for s in known if all(a == b for k, a, b in zip(skeys, own, s) if k not in unknown)]
+        if not unknown or not targets:
+            placed.append(dict(row, setting=dict(zip(skeys, own)), unknown=None))
+            continue
+        for target in targets:
+            placed.append(dict(row, setting=dict(zip(skeys, target)), unknown=list(unknown)))
+    return placed
 
 
 def _plain(value: Any) -> Any:
@@ -193,7 +276,7 @@ def _plain(value: Any) -> Any:
 def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool, skeys: tuple) -> None:
     by_setting: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        by_setting.setdefault(tuple(row[k] for k in skeys), []).append(row)
+        by_setting.setdefault(tuple(row["setting"][k] for k in skeys), []).append(row)
     for group in by_setting.values():
         bases = [r for r in group if r["device_label"] == base_label and r["n"]]
         # One baseline row per setting: measured before imported, then the one with most results.
@@ -211,7 +294,7 @@ def _speedups(rows: list[dict[str, Any]], base_label: str | None, higher: bool, 
 
 def _order(row: dict[str, Any], higher: bool) -> tuple:
     setting = tuple((v is None, str(v) if not isinstance(v, int) else f"{v:012d}") for v in
-                    (row.get(k) for k in SETTING))
+                    (row["setting"].get(k, row.get(k)) for k in SETTING))
     median = row["median"]
     rank = (median is None, -(median or 0) if higher else (median or 0))
     return setting + (rank, row["device_label"], row["source"])

@@ -11,15 +11,35 @@ from typing import Any
 
 from ..store.labels import format_value
 from ..store.readme_table import escape as md_escape
-from .compare import ROW_FIELDS, Comparison
+from .compare import ROW_FIELDS, Comparison, setting_of
 
 TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
+FRACTION_HEADERS = {"peak_fraction_catalogue": "of peak (catalogue)", "peak_fraction_measured": "of peak (measured)",
+                    "bandwidth_fraction_catalogue": "of peak bandwidth"}
 PLOT_SUFFIXES = (".png", ".svg")
+_SI = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+SI_UNITS = ("FLOP/s", "B/s", "tokens/s")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    """A figure for people (`store.labels.format_value`), or '-' when there is none."""
-    return "-" if value is None else format_value(value, unit)
+    """A figure for people (`store.labels.format_value`; FLOP/s and B/s with an SI prefix), or '-' when none."""
+    if value is None:
+        return "-"
+    if unit in SI_UNITS:
+        for scale, prefix in _SI:
+            if abs(value) >= scale:
+                return f"{value / scale:.4g} {prefix}"
+    return format_value(value, unit)
+
+
+def percent(value: float | None) -> str:
+    """A fraction of peak as a percentage, or '-' when there is none."""
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def headers(c: Comparison) -> tuple[str, ...]:
+    """The table's columns: TABLE_COLUMNS, with the comparison's fraction columns before the note."""
+    return TABLE_COLUMNS[:-1] + tuple(FRACTION_HEADERS[f] for f in c.fraction_columns) + TABLE_COLUMNS[-1:]
 
 
 def setting_title(c: Comparison, setting: tuple) -> str:
@@ -37,9 +57,16 @@ def setting_title(c: Comparison, setting: tuple) -> str:
 
 
 def row_label(c: Comparison, row: dict[str, Any]) -> str:
-    """The device of a row, with the values of the fields compared across (e.g. its precision)."""
+    """The device of a row, with the values of the fields compared across (e.g. its precision).
+
+    The setting fields it leaves unknown and is compared across are marked `?` (e.g. `[precision ?, batch ?]`).
+    """
     extra = [f"{'batch ' if k == 'batch_size' else ''}{row[k] if row[k] is not None else '-'}" for k in c.across]
+    extra += [f"{_WORDS.get(k, k)} ?" for k in row.get("unknown") or () if k != "benchmark_version"]
     return row["device_label"] + (f" [{', '.join(map(str, extra))}]" if extra else "")
+
+
+_WORDS = {"batch_size": "batch", "benchmark_version": "benchmark version"}
 
 
 def metric_line(c: Comparison) -> str:
@@ -47,7 +74,7 @@ def metric_line(c: Comparison) -> str:
     better = "higher" if c.higher_is_better else "lower"
     line = f"{c.metric}{unit}, {better} is better; median, min and max over the results of each device"
     if c.baseline:
-        word = "faster" if c.unit in ("s", "ms", "samples/s") else "better"
+        word = "faster" if c.unit in ("s", "ms", "samples/s", "tokens/s") else "better"
         line += f"; speedup = how many times {word} than {c.baseline} in the same setting"
     return line
 
@@ -56,18 +83,23 @@ def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
     unit = c.unit
     source = row["source"] if row["kind"] == "measured" else f"imported: {row['source']}"
     speedup = f"{row['speedup']:.2f}x" if row["speedup"] is not None else "-"
-    return [escape(row_label(c, row)), escape(source), str(row["n"]), fmt(row["median"], unit),
-            fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit), speedup, escape(row["note"] or "")]
+    return ([escape(row_label(c, row)), escape(source), str(row["n"]), fmt(row["median"], unit),
+             fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit), speedup]
+            + [percent(row[f]) for f in c.fraction_columns] + [escape(row["note"] or "")])
 
 
 def _blocks(c: Comparison) -> list[tuple[tuple, list[dict[str, Any]]]]:
-    return [(s, [r for r in c.rows if tuple(r[k] for k in c.setting_keys) == s]) for s in c.settings()]
+    return [(s, [r for r in c.rows if setting_of(c, r) == s]) for s in c.settings()]
 
 
 def _block_title(c: Comparison, setting: tuple, rows: list[dict[str, Any]]) -> str:
     title = setting_title(c, setting)
     if c.baseline and not any(r["is_baseline"] for r in rows):
         title += f" (no {c.baseline} result in this setting: no speedups)"
+    unknown = sorted({k for r in rows for k in r["unknown"] or ()}, key=lambda k: c.setting_keys.index(k))
+    if unknown:
+        title += (f"; compared across unknown settings (? marks an imported row whose source does not state "
+                  f"its {', '.join(_WORDS.get(k, k) for k in unknown)})")
     return title
 
 
@@ -77,8 +109,8 @@ def to_text(c: Comparison) -> str:
     for setting, rows in _blocks(c):
         out.append(_block_title(c, setting, rows))
         table = [_cells(c, r, lambda s: s) for r in rows]
-        out.append(tabulate(table, headers=TABLE_COLUMNS, tablefmt="simple", disable_numparse=True,
-                            colalign=("left", "left") + ("right",) * 6 + ("left",)))
+        out.append(tabulate(table, headers=headers(c), tablefmt="simple", disable_numparse=True,
+                            colalign=("left", "left") + ("right",) * (6 + len(c.fraction_columns)) + ("left",)))
         out.append("")
     return "\n".join(out)
 
@@ -87,9 +119,9 @@ def to_markdown(c: Comparison) -> str:
     out = [md_escape(metric_line(c)), ""]
     for setting, rows in _blocks(c):
         out += [f"**{md_escape(_block_title(c, setting, rows))}**", ""]
-        out.append("| " + " | ".join(TABLE_COLUMNS) + " |")
-        out.append("| " + " | ".join("---:" if h in ("n", "median", "min", "max", "IQR", "speedup") else "---"
-                                     for h in TABLE_COLUMNS) + " |")
+        out.append("| " + " | ".join(headers(c)) + " |")
+        out.append("| " + " | ".join("---" if h in ("device", "source", "note") else "---:"
+                                     for h in headers(c)) + " |")
         out += ["| " + " | ".join(_cells(c, r, md_escape)) + " |" for r in rows]
         out.append("")
     return "\n".join(out)
@@ -106,6 +138,8 @@ def to_csv(c: Comparison) -> str:
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for rec in _records(c):
+        rec["setting"] = "; ".join(f"{k}={'' if v is None else v}" for k, v in rec["setting"].items())
+        rec["unknown"] = ", ".join(rec["unknown"] or ())
         writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
     return buf.getvalue()
 

@@ -8,6 +8,14 @@ for notebooks and `tools/compare.py`:
     df = load_results("https://raw.githubusercontent.com/dlbench/dlbench/main/data/benchmark.json")
 
 Every row has every column (absent values are NaN / <NA>), in a fixed order (COLUMNS).
+
+Some columns are joined when the dataset is read, never stored in it (DERIVED_COLUMNS):
+
+- `forward_backward_ms`: `forward_ms` + `backward_ms`, when a result states both (the figure the
+  convnet-benchmarks tables rank by; it is not `step_ms`, which also times the optimizer update);
+- `peak_fraction_catalogue`, `peak_fraction_measured`, `bandwidth_fraction_catalogue`: the result's
+  fractions of its device's peak, from the device catalogue (`catalogue/devices.toml`) and the dataset's
+  `peak-matmul` results (the rules: `dlbench.contract.device_catalogue`). They change when the catalogue does.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..contract.device_catalogue import FRACTION_FIELDS, Catalogue, FractionJoin, default_catalogue, for_root
 from ..contract.paths import REPO_ROOT
 from ..contract.schema import load as load_schema
 from ..contract.tomlio import parse_toml_bytes
@@ -24,25 +33,32 @@ from ..store.labels import device_label, source_label
 from ..store.shards import device_of
 
 METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
-HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "accuracy"})
+FRACTIONS: tuple[str, ...] = FRACTION_FIELDS
+DERIVED_COLUMNS: tuple[str, ...] = ("forward_backward_ms",) + FRACTIONS
+HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "accuracy",
+                              "achieved_flops_per_s", "bandwidth_bytes_per_s"} | set(FRACTIONS))
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
                   "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "batch_size",
                   "epochs", "steps", "warmup_steps", "repeats", "status", "message")
 COLUMNS: tuple[str, ...] = (
     ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
-     "device", "device_label") + RESULT_COLUMNS + METRICS +
+     "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS +
     ("cpu_model", "cpu_vendor", "cpu_logical_cores", "memory_bytes", "os", "os_version", "kernel", "arch",
      "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
      "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty"))
 INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
                    "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes", "accelerator_count",
                    "accelerator_memory_bytes")
-FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes"))
+FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
+_RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
+               "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
 
 
 def unit_of(metric: str) -> str:
-    if metric == "throughput_samples_per_s":
-        return "samples/s"
+    if metric in _RATE_UNITS:
+        return _RATE_UNITS[metric]
+    if metric in FRACTIONS:
+        return ""
     if metric.endswith("_ms"):
         return "ms"
     if metric.endswith("_s"):
@@ -52,9 +68,15 @@ def unit_of(metric: str) -> str:
     return ""
 
 
-def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One flat dict per result (keys: COLUMNS that have a value), in dataset order."""
+def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = None) -> list[dict[str, Any]]:
+    """One flat dict per result (keys: COLUMNS that have a value), in dataset order.
+
+    `catalogue`: the device catalogue for the fractions of peak (default: this checkout's; CatalogueError
+    when it is invalid).
+    """
+    catalogue = (catalogue if catalogue is not None else default_catalogue()).checked()
     rows = []
+    read: list[tuple[dict[str, Any], dict[str, Any]]] = []     # (row, result) to join fractions to, at the end
     for run in runs:
         prov = run.get("provenance", {})
         source = prov.get("source", {})
@@ -78,6 +100,8 @@ def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             row.update({k: result.get(k) for k in RESULT_COLUMNS})
             metrics = result.get("metrics", {})
             row.update({m: metrics.get(m) for m in METRICS})
+            if row["forward_ms"] is not None and row["backward_ms"] is not None:
+                row["forward_backward_ms"] = row["forward_ms"] + row["backward_ms"]
             row["device"] = device_of(run, result)
             row["device_label"] = device_label(row["device"], result.get("device_kind"))
             acc = _accelerator_of(system, result, row["device"])
@@ -85,6 +109,11 @@ def result_rows(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 row.update(accelerator=acc.get("normalized_name"), accelerator_count=acc.get("count"),
                            accelerator_memory_bytes=acc.get("memory_bytes"), driver_version=acc.get("driver_version"))
             rows.append({k: v for k, v in row.items() if v is not None})
+            if "achieved_flops_per_s" in rows[-1] or "bandwidth_bytes_per_s" in rows[-1]:
+                read.append((rows[-1], result))     # the only rows a fraction of peak is computed for
+    join = FractionJoin(catalogue, ((row["device"], result) for row, result in read))
+    for row, result in read:
+        row.update(join.fractions(row["device"], result))
     return rows
 
 
@@ -151,7 +180,22 @@ def load_results(path_or_root: str | Path | None = None):
     `path_or_root`: a repository root (default: the current directory when it holds data/, else this
     checkout), a benchmark.json, benchmark.toml or fragment file, or the http(s) URL of a benchmark.json.
     """
-    return frame(result_rows(read_runs_from(path_or_root)))
+    return frame(result_rows(read_runs_from(path_or_root), catalogue_for(path_or_root)))
+
+
+def catalogue_for(source: str | Path | None = None) -> Catalogue:
+    """The device catalogue a dataset source is read against: its repository's own, else this checkout's.
+
+    The repository of a source is the root itself, or the root whose `data/` holds the given file.
+    """
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        return default_catalogue()
+    path = Path(source) if source is not None else _default_root()
+    if path.is_dir():
+        return for_root(path)
+    if path.parent.name == "data":
+        return for_root(path.parent.parent)
+    return default_catalogue()
 
 
 def frame(rows: list[dict[str, Any]]):
@@ -166,6 +210,6 @@ def frame(rows: list[dict[str, Any]]):
     df["git_dirty"] = pd.array(df["git_dirty"], dtype="boolean")
     text = "str" if int(pd.__version__.split(".")[0]) >= 3 else object   # missing stays missing, never "nan"
     for col in COLUMNS:
-        if col not in INTEGER_COLUMNS and col not in METRICS and col != "git_dirty":
+        if col not in INTEGER_COLUMNS and col not in FLOAT_COLUMNS and col not in METRICS and col != "git_dirty":
             df[col] = df[col].astype(text)
     return df

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis.compare import DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
+from ..analysis.compare import COMPARABLE, DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
 from ..analysis.compare_output import FORMATS, PLOT_SUFFIXES, plot
-from ..analysis.frame import HIGHER_IS_BETTER, METRICS, frame, read_runs_from, result_rows
+from ..analysis.frame import HIGHER_IS_BETTER, catalogue_for, frame, read_runs_from, result_rows
+from ..contract.device_catalogue import CatalogueError
 from ..store.dataset import DatasetError
 from .common import add_root, guarded
 
@@ -19,8 +20,20 @@ then by device and source (measured, or the publication an imported result comes
 how many results it holds (n), their median, min, max and IQR, and with --baseline the speedup: the
 ratio of medians against the baseline device in the same setting, oriented so that > 1 means faster
 (better). Rows with fewer than --min-results results are marked "few results"; results of different
-benchmark versions, and measured and imported results, are never pooled. Example:
+benchmark versions, and measured and imported results, are never pooled.
+
+An imported result whose source does not state its precision or batch size (precision "unknown", no
+batch size; imported results never have a benchmark version) is not kept apart for that: it stands in
+each setting of measured results that agrees with everything it does state, its unknown fields marked
+"?" and named in its note; nothing is filled in. So measured step results of fwdbwd-alexnet list beside
+the published Titan X figures of the same framework (default metric: forward_backward_ms, the sum of the
+forward and backward times every one of them states).
+
+Fractions of peak (read against catalogue/devices.toml and the dataset's peak-matmul results; rules in
+docs/api.md) are shown as columns with --metric achieved_flops_per_s (of peak, catalogue and measured)
+and --metric bandwidth_bytes_per_s, and with --fractions for any metric. Examples:
   python tools/compare.py --workload mnist-lenet5 --metric compute_s --baseline "Ryzen 5" --plot cmp.png
+  python tools/compare.py --workload fwdbwd-alexnet --baseline "Titan X"
 Exit status: 0 success; 1 nothing matches the filters or the dataset cannot be read; 2 a usage error
 (such as an unknown --baseline device: the known ones are listed)."""
 
@@ -51,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--kind", dest="kinds", action="append", default=[], choices=["measured", "imported"],
                    help="only measured results, or only imported (published) ones (default: both, never pooled)")
     c = p.add_argument_group("comparison")
-    c.add_argument("--metric", choices=METRICS, default=None, metavar="METRIC",
-                   help=f"metric to compare, one of {', '.join(METRICS)} (default: the first of {', '.join(DEFAULT_METRICS)} that the "
-                        f"selection has); higher is better for {', '.join(sorted(HIGHER_IS_BETTER))}, "
+    c.add_argument("--metric", choices=COMPARABLE, default=None, metavar="METRIC",
+                   help=f"metric to compare, one of {', '.join(COMPARABLE)} (default: the first of "
+                        f"{', '.join(DEFAULT_METRICS)} that every selected result has, else the first that any "
+                        f"has); higher is better for {', '.join(sorted(HIGHER_IS_BETTER))}, "
                         "lower for the others (times, memory, loss)")
     c.add_argument("--baseline", default=None, metavar="DEVICE",
                    help="device the speedups are relative to: its full label as shown in the table, its name, "
@@ -62,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare across this field instead of splitting the tables by it (repeatable): each row "
                         "then names its value, e.g. --across precision puts a tf32 GPU beside an fp32 CPU, "
                         "--across framework puts torch beside tensorflow on one device")
+    c.add_argument("--fractions", action="store_true",
+                   help="also show each row's fractions of its device's peak (the median over its results that "
+                        "have achieved_flops_per_s: of the catalogue peak at its precision x device count, and of "
+                        "the measured peak-matmul ceiling), whatever the metric; '-' where a row has none")
     c.add_argument("--min-results", type=int, default=3, metavar="N",
                    help="mark rows with fewer than N results as 'few results' (default: 3); they are still shown")
     out = p.add_argument_group("output")
@@ -90,7 +108,7 @@ def run(argv: list[str] | None) -> int:
     if args.data is None and not (args.root / "data").is_dir():
         parser.error(f"{args.root}: no data/ folder here: run from the repository root, or pass --root or --data")
     try:
-        df = frame(result_rows(read_runs_from(source)))
+        df = frame(result_rows(read_runs_from(source), catalogue_for(source)))
         selected = select(df, filters)
         if args.list:
             _list(selected)
@@ -98,8 +116,8 @@ def run(argv: list[str] | None) -> int:
         metric = args.metric or default_metric(selected)
         if args.metric is None:
             print(f"comparing {metric} (the default: pass --metric to choose another)", file=sys.stderr)
-        result = compare(selected, metric, args.baseline, args.min_results, tuple(args.across))
-    except DatasetError as exc:
+        result = compare(selected, metric, args.baseline, args.min_results, tuple(args.across), args.fractions)
+    except (DatasetError, CatalogueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     except CompareError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..contract.problems import github_wanted, report
+from ..contract.problems import github_wanted, printable_path, report
 from ..store import merge as merging
 from ..store.dataset import DatasetError, Layout
 from ..store.lock import Busy
@@ -14,7 +14,8 @@ from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
 start-time order), remove the merged fragments, and regenerate data/benchmark.json and every other
-generated file. A run already in the dataset is skipped with a notice. If any fragment is invalid,
+generated file. A run already in the dataset is skipped with a notice. If any fragment, or the device
+catalogue (catalogue/devices.toml, which the API's fractions of peak are read against), is invalid,
 nothing is changed and every problem is printed. The same input always gives byte-identical files; a
 second run changes nothing. Exit status: 0 success, 1 an invalid fragment, an out-of-date file with
 --check, or another merge running; 2 a usage error."""
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_root(p)
     p.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 naming every generated file that is out of date with "
-                        "data/benchmark.toml (and 1 if the dataset itself is invalid)")
+                        "data/benchmark.toml (and 1 if the dataset itself or the device catalogue is invalid)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate and report what would be merged, writing nothing")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
@@ -57,7 +58,9 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         stale, problems = merging.check(layout)
         if problems:
             report(problems, sys.stderr, github_wanted(args.github))
-            print("data/benchmark.toml is invalid; fix it before checking generated files", file=sys.stderr)
+            bad = sorted({printable_path(p.file) for p in problems})
+            print(f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} invalid; fix "
+                  f"{'it' if len(bad) == 1 else 'them'} before checking generated files", file=sys.stderr)
             return 1
         for rel in stale:
             print(f"{rel}: out of date with data/benchmark.toml: run `python tools/merge.py` and commit the result",
@@ -79,7 +82,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         print(f"merge stopped: {len(rep.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 1
     for path in rep.skipped:
-        print(f"{path}: notice: run already in data/benchmark.toml; skipped and removed the fragment", file=sys.stderr)
+        print(f"{printable_path(str(path))}: notice: run already in data/benchmark.toml; skipped and removed the "
+              "fragment", file=sys.stderr)
     verb = "would merge" if args.dry_run else "merged"
     print(f"{verb} {len(rep.merged)} run(s)" + (f": {', '.join(rep.merged)}" if rep.merged else ""))
     for rel in rep.written:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # python-jsonschema is imported when a record is invalid: it 
 
 RUN_SCHEMA = "run.schema.json"
 DATASET_SCHEMA = "dataset.schema.json"
-SCHEMA_FILES = (RUN_SCHEMA, DATASET_SCHEMA)
+DEVICES_SCHEMA = "devices.schema.json"     # catalogue/devices.toml (dlbench.contract.device_catalogue)
+SCHEMA_FILES = (RUN_SCHEMA, DATASET_SCHEMA, DEVICES_SCHEMA)
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 SCHEMA_VERSION = max(SUPPORTED_SCHEMA_VERSIONS)
 

@@ -10,7 +10,8 @@ INTRO = """# Record reference (generated)
 
 Generated from `schema/*.json` by `python tools/merge.py`; do not edit by hand (`merge.py --check` fails
 when it is out of date). Every field of a fragment (`data/fragments/<run_id>.toml`, one run) and of the
-merged files is listed with its type and meaning. Required fields are marked **required**.
+merged files is listed with its type and meaning, and so is every field of the device catalogue
+(`catalogue/devices.toml`, the peaks that results are read against). Required fields are marked **required**.
 
 Versioning: `schema_version` changes whenever a change would make an older validator or consumer
 misread a record (a field removed, renamed, retyped or given a new meaning, or a new required field);

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..contract.atomic import remove_leftovers, write_bytes_atomic
+from ..contract.device_catalogue import for_root
 from ..contract.problems import Problem
 from ..contract.validate import validate_dataset, validate_fragments
 from . import outputs
@@ -47,6 +48,8 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
             report.skipped.append(res.path)
         else:
             new_runs += res.runs
+    catalogue = for_root(layout.root)      # the generated API joins results with it: it must be valid too
+    report.problems += catalogue.problems
     if report.problems:
         return report
     new_runs.sort(key=lambda r: (r.get("started_at", ""), r["run_id"]))
@@ -54,7 +57,7 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     base = toml_bytes or toml_head().encode("utf-8")
     new_toml = base + "".join(run_block(r) for r in new_runs).encode("utf-8")
     all_runs = runs + new_runs
-    ds = outputs.Dataset(layout, new_toml, all_runs, existing.json_bytes, len(runs))
+    ds = outputs.Dataset(layout, new_toml, all_runs, existing.json_bytes, len(runs), catalogue)
     generated = outputs.generate(ds)
     if dry_run:
         return report
@@ -70,14 +73,18 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
 
 
 def check(layout: Layout) -> tuple[list[str], list[Problem]]:
-    """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted)."""
+    """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted).
+
+    Problems of benchmark.toml or of the device catalogue come back instead (no file is compared then).
+    """
+    catalogue = for_root(layout.root)
     if not layout.toml.exists():
-        return ["data/benchmark.toml"], []
+        return (["data/benchmark.toml"], []) if catalogue.ok else ([], list(catalogue.problems))
     with paused_gc():
         res = validate_dataset(layout.toml, "data/benchmark.toml")
-        if res.problems:
-            return [], res.problems
+        if res.problems or catalogue.problems:
+            return [], res.problems + list(catalogue.problems)
         raw = layout.toml.read_bytes()
-        ds = outputs.Dataset(layout, raw, res.runs)
+        ds = outputs.Dataset(layout, raw, res.runs, catalogue=catalogue)
         return outputs.stale(ds, outputs.generate(ds)), []
 

@@ -1,7 +1,8 @@
 """Every file generated from the canonical dataset, registered in one place.
 
-A generator takes the dataset (its TOML bytes and runs) and returns {path relative to the repository
-root: bytes}. `tools/merge.py` writes them; `tools/merge.py --check` compares them with what is on disk.
+A generator takes the dataset (its TOML bytes and runs, and the device catalogue they are read against)
+and returns {path relative to the repository root: bytes}. `tools/merge.py` writes them; `tools/merge.py
+--check` compares them with what is on disk.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
+from ..contract.device_catalogue import Catalogue, for_root
 from . import api
 from .dataset import Layout, sha256_hex
 
@@ -24,11 +26,19 @@ class Dataset:
     # to it instead of encoding every run again.
     previous_json: bytes | None = None
     previous_count: int = 0
+    # The device catalogue the API's fractions of peak are joined with; None: the repository's
+    # (`device_catalogue.for_root`), read when first needed.
+    catalogue: Catalogue | None = None
 
     @cached_property
     def source_sha256(self) -> str:
         """SHA-256 of the TOML bytes (hashed once: several generated files record it)."""
         return sha256_hex(self.toml_bytes)
+
+    @cached_property
+    def device_catalogue(self) -> Catalogue:
+        """The catalogue, validated: CatalogueError when it has problems (the merge checks it first)."""
+        return (self.catalogue if self.catalogue is not None else for_root(self.layout.root)).checked()
 
 
 Generator = Callable[[Dataset], dict[str, bytes]]
@@ -48,7 +58,7 @@ def _schema_reference(ds: Dataset) -> dict[str, bytes]:
 
 def _api_shards(ds: Dataset) -> dict[str, bytes]:
     from . import shards
-    return shards.build(ds.runs, ds.source_sha256)
+    return shards.build(ds.runs, ds.source_sha256, catalogue=ds.device_catalogue)
 
 
 def _readme_table(ds: Dataset) -> dict[str, bytes]:

@@ -6,11 +6,15 @@ than MAX_SHARD_BYTES, and an index that names them (layout documented in docs/ap
 
     data/api/v1/index.json                         counts, workloads and their shard files, devices, frameworks
     data/api/v1/workloads/<benchmark>/<n>.json     results of one workload, part n (1, 2, ...)
+    data/api/v1/devices.json                       the device catalogue (catalogue/devices.toml) as JSON
 
 A shard row is one result flattened to what a page shows: the device it ran on, its configuration,
-its scalar metrics and spread, its status and its provenance. A run with results of several workloads
-appears in the shards of each. Rows keep merge order and shards are filled in that order, so appending
-runs rewrites only a workload's last part (and the index); earlier parts stay byte-identical.
+its scalar metrics and spread, its status and its provenance, and its fractions of peak (joined here
+with the device catalogue and the dataset's `peak-matmul` results: `dlbench.contract.device_catalogue`).
+A run with results of several workloads appears in the shards of each. Rows keep merge order and shards
+are filled in that order, so appending runs rewrites only a workload's last part (and the index); earlier
+parts stay byte-identical, unless the catalogue changed or a new `peak-matmul` result moved a measured
+ceiling, which changes the fractions of the rows read against it wherever they are.
 Output is deterministic: sorted keys, UTF-8, no NaN, one row per line, a trailing newline.
 """
 
@@ -20,12 +24,14 @@ import json
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
+from ..contract.device_catalogue import PEAK_MATMUL, Catalogue, FractionJoin
 from ..contract.schema import SCHEMA_VERSION
 from .dataset import paused_gc
 
 API_VERSION = 1
 API_DIR = "data/api/v1"
 INDEX_NAME = "index.json"
+DEVICES_NAME = "devices.json"
 MAX_SHARD_BYTES = 1024 * 1024          # no file of the API is larger than this (1 MiB)
 MAX_COMMAND_CHARS = 2000               # a longer command line is cut in the row (benchmark.json keeps it whole)
 PROVENANCE_KEYS = ("kind", "git_commit", "git_dirty", "runner_version", "contributor", "notes", "cloud")
@@ -81,8 +87,9 @@ def run_provenance(run: dict[str, Any]) -> dict[str, Any]:
     return provenance
 
 
-def flatten(run: dict[str, Any], index: int, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Result `index` of `run` as one shard row (absent fields stay absent)."""
+def flatten(run: dict[str, Any], index: int, provenance: dict[str, Any] | None = None,
+            join: FractionJoin | None = None) -> dict[str, Any]:
+    """Result `index` of `run` as one shard row (absent fields stay absent); with `join`, its fractions of peak."""
     result = run["results"][index]
     row: dict[str, Any] = {"run_id": run["run_id"], "result_index": index, "device": device_of(run, result)}
     row.update({k: result[k] for k in RESULT_KEYS if k in result})
@@ -94,19 +101,39 @@ def flatten(run: dict[str, Any], index: int, provenance: dict[str, Any] | None =
     row["provenance"] = run_provenance(run) if provenance is None else provenance
     if "started_at" in run:
         row["started_at"] = run["started_at"]
+    if join is not None and _has_rates(row["metrics"]):
+        row.update(join.fractions(row["device"], result))
     return row
 
 
-def workload_rows(runs: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Every result as a row, grouped by workload (benchmark id), in merge order."""
+def _has_rates(metrics: dict[str, Any]) -> bool:
+    """Whether a row has a metric a fraction of peak is computed from (most rows have none: a cheap test)."""
+    return "achieved_flops_per_s" in metrics or "bandwidth_bytes_per_s" in metrics
+
+
+def workload_rows(runs: Iterable[dict[str, Any]],
+                  catalogue: Catalogue | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every result as a row, grouped by workload (benchmark id), in merge order, with its fractions of peak.
+
+    The fractions need the measured ceilings of the whole dataset: they are joined once every row is
+    built, to the rows that have a rate metric, in one pass over the runs.
+    """
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rated: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for run in runs:
         results = run.get("results", [])
         if not results:
             continue
         provenance = run_provenance(run)
         for i, result in enumerate(results):
-            rows[result["benchmark"]].append(flatten(run, i, provenance))
+            row = flatten(run, i, provenance)
+            rows[result["benchmark"]].append(row)
+            if _has_rates(row["metrics"]):
+                rated.append((row, result))
+    join = FractionJoin(catalogue, ((row["device"], result) for row, result in rated
+                                    if result.get("benchmark") == PEAK_MATMUL))
+    for row, result in rated:
+        row.update(join.fractions(row["device"], result))
     return dict(rows)
 
 
@@ -173,14 +200,23 @@ def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str]) -> 
 
 
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
-          max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
-    """Every file of the API: {path relative to the repository root: bytes}."""
+          max_bytes: int = MAX_SHARD_BYTES, catalogue: Catalogue | None = None) -> dict[str, bytes]:
+    """Every file of the API: {path relative to the repository root: bytes}.
+
+    With a (valid) `catalogue`, rows get their catalogue fractions of peak, the index names the catalogue
+    and `devices.json` holds it; without, rows get only their fractions of the measured ceilings.
+    """
     with paused_gc():  # millions of short-lived small dicts: collection passes would cost a third of the time
-        return _build(runs, source_sha256, max_bytes)
+        return _build(runs, source_sha256, max_bytes, catalogue)
 
 
-def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int) -> dict[str, bytes]:
-    grouped = workload_rows(runs)
+def _dumps_indented(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
+           catalogue: Catalogue | None) -> dict[str, bytes]:
+    grouped = workload_rows(runs, catalogue)
     files: dict[str, bytes] = {}
     workloads = []
     devices: Counter = Counter()
@@ -205,6 +241,9 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int) -> di
     device_list = _counted(devices, device_runs)
     for entry in device_list:
         entry["kinds"] = sorted(device_kinds[entry["name"]])
+        known = catalogue.entry_for(entry["name"]) if catalogue is not None else None
+        if known is not None and known["kind"] in entry["kinds"]:
+            entry["catalogue_name"] = known["name"]
     index = {
         "api_version": API_VERSION,
         "schema_version": SCHEMA_VERSION,
@@ -216,9 +255,12 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int) -> di
         "devices": device_list,
         "frameworks": _counted(frameworks, framework_runs),
     }
-    text = json.dumps(index, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    data = text.encode("utf-8")
-    if len(data) > max_bytes:
-        raise ShardError(f"{API_DIR}/{INDEX_NAME} would be {len(data)} bytes, more than the {max_bytes}-byte limit")
-    files[f"{API_DIR}/{INDEX_NAME}"] = data
+    if catalogue is not None:
+        index["catalogue"] = {"file": DEVICES_NAME, "sha256": catalogue.sha256, "device_count": len(catalogue.devices)}
+        files[f"{API_DIR}/{DEVICES_NAME}"] = _dumps_indented({"api_version": API_VERSION, **catalogue.to_json()})
+    files[f"{API_DIR}/{INDEX_NAME}"] = _dumps_indented(index)
+    for name in (INDEX_NAME, DEVICES_NAME):
+        data = files.get(f"{API_DIR}/{name}")
+        if data is not None and len(data) > max_bytes:
+            raise ShardError(f"{API_DIR}/{name} would be {len(data)} bytes, more than the {max_bytes}-byte limit")
     return dict(sorted(files.items()))
