@@ -21,7 +21,7 @@ import pytest
 from conftest import REPO, run_tool, snapshot, write_fragment
 from dlbench.contract import fragment
 from dlbench.store import api, outputs
-from dlbench.store.dataset import Layout
+from dlbench.store.dataset import Layout, fragment_paths
 from dlbench.store.synthetic import synthetic_run, write_dataset
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
@@ -203,24 +203,26 @@ def test_check_passes_when_in_sync_and_names_each_edited_or_missing_file(repo: P
     _merged(repo, "--check")
 
 
-def test_an_invalid_fragment_stops_the_merge_with_the_validators_messages(repo: Path) -> None:
+def test_an_invalid_fragment_is_left_named_and_the_valid_ones_are_merged(repo: Path) -> None:
     _add(repo, range(2))
     _merged(repo)
-    _add(repo, [5, 6])
+    good = _add(repo, [5, 6])
     bad = synthetic_run(7)
     bad["results"][0]["metrics"]["accuracy"] = 1.5
     bad["provenance"]["bogus"] = True
-    fragment.write(fragment.with_run_id(bad), repo / "data" / "fragments")
-    before = _state(repo)
-    r = _merge(repo)
-    assert r.returncode == 1
-    assert "merge stopped: 2 problem(s); nothing was changed" in r.stderr
+    bad_path = fragment.write(fragment.with_run_id(bad), repo / "data" / "fragments")
     v = run_tool("validate", "--root", str(repo), cwd=repo)
     assert v.returncode == 1
     problem_lines = [line for line in v.stderr.splitlines() if line.startswith("data/fragments/")]
     assert len(problem_lines) == 2
+    r = _merge(repo)
+    assert r.returncode == 1
     assert all(line in r.stderr.splitlines() for line in problem_lines)
-    assert _state(repo) == before  # the two valid fragments were not merged either
+    assert f"1 invalid fragment(s) left in data/fragments/ (2 problem(s)): data/fragments/{bad_path.name}" in r.stderr
+    assert "merged 2 run(s): " in r.stdout and all(run["run_id"] in r.stdout for run in good)
+    assert bad_path.exists() and [p.name for p in fragment_paths(Layout(repo))] == [bad_path.name]
+    r = _merge(repo)  # the next merge reports it again and changes nothing else
+    assert r.returncode == 1 and "merged 0 run(s)" in r.stdout and "nothing changed" in r.stdout
 
 
 def test_temporary_files_of_a_killed_merge_are_removed_by_the_next(repo: Path) -> None:

@@ -155,7 +155,7 @@ def read_runs_from(source: str | Path | None = None) -> list[dict[str, Any]]:
             return _runs_of_json(json.loads(raw.decode("utf-8")), str(path))
         except ValueError as exc:
             raise DatasetError(f"{path}: not valid JSON ({exc}): regenerate it with `python tools/merge.py`") from exc
-    loaded = parse_toml_bytes(raw, str(path))
+    loaded = parse_toml_bytes(raw, str(path), fast=True)
     if loaded.data is None or loaded.problems:
         first = loaded.problems[0].format() if loaded.problems else f"{path}: unreadable"
         raise DatasetError(f"{first} (run `python tools/validate.py {path}`)")

@@ -14,11 +14,12 @@ from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
 start-time order), remove the merged fragments, and regenerate data/benchmark.json and every other
-generated file. A run already in the dataset is skipped with a notice. If any fragment, or the device
-catalogue (catalogue/devices.toml, which the API's fractions of peak are read against), is invalid,
-nothing is changed and every problem is printed. The same input always gives byte-identical files; a
-second run changes nothing. Exit status: 0 success, 1 an invalid fragment, an out-of-date file with
---check, or another merge running; 2 a usage error."""
+generated file. A run already in the dataset is skipped with a notice. An invalid fragment is left in
+data/fragments/ with its problems printed, and the valid ones are merged all the same (exit status 1); if
+the device catalogue (catalogue/devices.toml, which the API's fractions of peak are read against) is
+invalid, nothing is changed. The same input always gives byte-identical files; a second run changes
+nothing. Exit status: 0 success, 1 an invalid fragment, an out-of-date file with --check, or another merge
+running; 2 a usage error."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
     except DatasetError as exc:
         print(f"{exc}", file=sys.stderr)
         return 1
-    if not rep.ok:
+    if rep.blocked:
         report(rep.problems, sys.stderr, github_wanted(args.github))
         print(f"merge stopped: {len(rep.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 1
@@ -90,6 +91,13 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         print(f"wrote {rel}")
     if not rep.written and not args.dry_run:
         print("nothing changed")
+    if not rep.ok:
+        report(rep.problems, sys.stderr, github_wanted(args.github))
+        left = ", ".join(printable_path(p) for p in rep.left)
+        print(f"{len(rep.left)} invalid fragment(s) {'would be ' if args.dry_run else ''}left in data/fragments/ "
+              f"({len(rep.problems)} problem(s)): {left}; the valid ones {'would be ' if args.dry_run else 'were '}"
+              "merged. Fix or remove the invalid ones", file=sys.stderr)
+        return 1
     return 0
 
 

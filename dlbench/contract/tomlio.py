@@ -8,8 +8,11 @@ and datetimes are turned into the ISO-8601 strings that the schema and `benchmar
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,17 @@ except ImportError:  # pragma: no cover - rtoml is a dependency, but a missing w
     _fast_toml = None
 
 MAX_FILE_BYTES = 1024 * 1024
+# Deepest nesting of arrays and tables accepted (a fragment needs 5: results[].stats.<metric>.samples[]; the
+# merged dataset one more). Deeper input is refused before any recursive step can fail on it.
+MAX_DEPTH = 16
+_TOKENS = re.compile("|".join((
+    r'"""(?:[^\\]|\\.)*?"""',   # multi-line basic string
+    r"'''.*?'''",                # multi-line literal string
+    r'"(?:[^"\\\n]|\\.)*"',     # basic string
+    r"'[^'\n]*'",                # literal string
+    r"#[^\n]*",                  # comment
+    r"[\[\]{}]",                 # a bracket
+)), re.DOTALL)
 MAX_SAFE_INTEGER = 2**53 - 1
 # Fields that are TOML datetimes in a record (kept as such when written back to TOML).
 DATETIME_FIELDS = ("started_at", "finished_at")
@@ -43,15 +57,20 @@ class Loaded:
         return line_of(self.text, path)
 
 
-def read_toml(path: Path, display: str, max_bytes: int | None = MAX_FILE_BYTES) -> Loaded:
-    """Read one TOML file; never raises for bad content, returns problems instead."""
+def read_toml(path: Path, display: str, max_bytes: int | None = MAX_FILE_BYTES, fast: bool = False) -> Loaded:
+    """Read one TOML file; never raises for bad content, returns problems instead (`fast`: see
+    `parse_toml_bytes`)."""
     if path.suffix != ".toml":
         return Loaded(display, None, problems=[Problem(
             display, None, None,
             "not a .toml file: results are TOML files (fragments are named <run_id>.toml); "
             "rename it or remove it from data/fragments/", "not-toml")])
+    if path.is_symlink():
+        return Loaded(display, None, problems=[Problem(
+            display, None, None, "is a symbolic link: a fragment must be a regular file; commit the file itself",
+            "symlink")])
     try:
-        raw = path.read_bytes() if max_bytes is None else _read_limited(path, max_bytes)
+        raw = _read_limited(path, max_bytes)
     except OSError as exc:
         return Loaded(display, None, problems=[Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}", "unreadable")])
     if raw is None:
@@ -59,16 +78,27 @@ def read_toml(path: Path, display: str, max_bytes: int | None = MAX_FILE_BYTES) 
             display, None, None,
             f"file is larger than {max_bytes // 1024} KiB: a fragment holds one run; split it or remove bulky fields",
             "too-large")])
-    return parse_toml_bytes(raw, display)
+    return parse_toml_bytes(raw, display, fast)
 
 
-def _read_limited(path: Path, max_bytes: int) -> bytes | None:
-    with path.open("rb") as f:
-        raw = f.read(max_bytes + 1)
-    return None if len(raw) > max_bytes else raw
+def _read_limited(path: Path, max_bytes: int | None) -> bytes | None:
+    """The file's bytes (None when over `max_bytes`), opened without following a symbolic link: a link in a
+    pull request could point anywhere on the machine that checks it (OSError ELOOP, reported as such)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file")
+        raw = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    return None if max_bytes is not None and len(raw) > max_bytes else raw
 
 
-def parse_toml_bytes(raw: bytes, display: str) -> Loaded:
+def parse_toml_bytes(raw: bytes, display: str, fast: bool = False) -> Loaded:
+    """Parse TOML bytes into a `Loaded` (problems instead of exceptions).
+
+    Contributed files (`fast=False`) are parsed by tomli alone, so the verdict never depends on which parsers
+    are installed; `fast=True` lets rtoml parse files this project wrote itself (the merged dataset). A
+    leading byte-order mark is ignored by both. Nesting deeper than MAX_DEPTH is refused.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -77,11 +107,19 @@ def parse_toml_bytes(raw: bytes, display: str) -> Loaded:
             display, line, None,
             f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}): save the file as UTF-8",
             "not-utf8")])
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return Loaded(display, None, text, [Problem(
             display, None, None, "file is empty: a fragment must hold one run as written by runners/run.py", "empty")])
+    too_deep = Loaded(display, None, text, [Problem(
+        display, None, None, f"arrays or tables are nested more than {MAX_DEPTH} levels deep: a fragment needs "
+        "at most 5; write the run as runners/run.py does", "too-deep")])
+    if not fast and _bracket_depth(text) > MAX_DEPTH:
+        return too_deep
     try:
-        doc = loads(text)
+        doc = loads(text, fast)
+    except RecursionError:
+        return too_deep
     except tomli.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         col = getattr(exc, "colno", None)
@@ -89,18 +127,48 @@ def parse_toml_bytes(raw: bytes, display: str) -> Loaded:
         where = f" (column {col})" if col else ""
         return Loaded(display, None, text, [Problem(
             display, line, None, f"TOML syntax error{where}: {msg}; fix the TOML syntax", "toml-syntax")])
+    if _depth(doc) > MAX_DEPTH:  # dotted keys (a.b.c...) nest without brackets
+        return too_deep
     loaded = Loaded(display, None, text)
     loaded.data = _to_json_form(doc, (), loaded)
     return loaded
 
 
-def loads(text: str) -> dict[str, Any]:
-    """Parse TOML text: with rtoml when it accepts the text, otherwise with tomli.
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of `[` and `{` in TOML text, strings and comments skipped (no recursion)."""
+    depth = deepest = 0
+    for m in _TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _depth(doc: Any) -> int:
+    """How deeply tables and arrays nest in parsed data (iterative: no recursion)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = value.values() if type(value) is dict else value if type(value) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if level + 1 > MAX_DEPTH:
+                    return level + 1
+                deepest = max(deepest, level + 1)
+                stack.append((child, level + 1))
+    return max(deepest, 1)
+
+
+def loads(text: str, fast: bool = True) -> dict[str, Any]:
+    """Parse TOML text: with rtoml when `fast` and it accepts the text, otherwise with tomli.
 
     tomli decides every document rtoml rejects (and values rtoml cannot hold, such as 1e400), so a
     syntax error always comes from tomli, with its line and column. Both keep the document's key order.
     """
-    if _fast_toml is not None:
+    if fast and _fast_toml is not None:
         try:
             return _fast_toml.loads(text)
         except Exception:  # rtoml's errors lack line numbers: let tomli find and describe the problem

@@ -49,11 +49,21 @@ class Layout:
 
     @property
     def lock(self) -> Path:
+        """The merge lock: inside the git directory when there is one (a pull request cannot place a file
+        there), else `.merge.lock` at the root; `lock.exclusive` refuses one that is a symbolic link."""
+        git = self.root / ".git"
+        if git.is_dir() and not git.is_symlink():
+            return git / "dlbench-merge.lock"
         return self.root / ".merge.lock"
 
 
 def fragment_paths(layout: Layout) -> list[Path]:
-    """Every entry of `data/fragments/` except hidden files (such as .gitkeep), sorted by name."""
+    """Every entry of `data/fragments/` except hidden files (such as .gitkeep), sorted by name. Entries that
+    are symbolic links are listed too: reading refuses them (`tomlio.read_toml`), so they are reported."""
+    for folder in (layout.data, layout.fragments):
+        if folder.is_symlink():
+            raise DatasetError(f"{folder.relative_to(layout.root).as_posix()}: is a symbolic link: results are "
+                               "read only from the repository's own folders; replace it with a real folder")
     if not layout.fragments.is_dir():
         return []
     return sorted(p for p in layout.fragments.iterdir() if not p.name.startswith("."))
@@ -120,7 +130,7 @@ def read_existing(layout: Layout) -> Existing:
         cached = _runs_from_json(layout.json, digest)
         if cached is not None:
             return Existing(raw, *cached)
-        loaded = parse_toml_bytes(raw, str(layout.toml))
+        loaded = parse_toml_bytes(raw, str(layout.toml), fast=True)
     if loaded.data is None or loaded.problems:
         first = loaded.problems[0].format() if loaded.problems else "unreadable"
         raise DatasetError(f"{first}\n(run `python tools/validate.py {layout.toml}` for every problem)")

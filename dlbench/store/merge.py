@@ -1,4 +1,9 @@
-"""Folding fragments into the dataset: validate, append, regenerate, remove the merged fragments."""
+"""Folding fragments into the dataset: validate, append, regenerate, remove the merged fragments.
+
+Every valid fragment is merged; an invalid one (say, one that main's tightened rules now reject) is left in
+data/fragments/, named with its problems, and does not hold back the valid fragments of other pull requests.
+An invalid device catalogue changes nothing: the generated files cannot be made without it.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ class MergeReport:
     skipped: list[str] = field(default_factory=list)      # fragment paths already in the dataset
     written: list[str] = field(default_factory=list)      # files (re)written
     problems: list[Problem] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)         # invalid fragments, left where they are
+    blocked: bool = False                                 # nothing was changed (an invalid catalogue)
 
     @property
     def ok(self) -> bool:
@@ -27,7 +34,8 @@ class MergeReport:
 
 
 def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False) -> MergeReport:
-    """Merge every fragment; on any invalid fragment, change nothing and return the problems."""
+    """Merge every valid fragment and leave the invalid ones (their problems in the report); with an invalid
+    device catalogue change nothing."""
     with exclusive(layout.lock, lock_timeout), paused_gc():
         return _merge_locked(layout, dry_run)
 
@@ -40,17 +48,23 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     paths = fragment_paths(layout)
     results = validate_fragments(paths, known)
     new_runs: list[dict[str, Any]] = []
+    done = []                                # fragments merged now or already in the dataset
     for path, res in zip(paths, results):
         real = [p for p in res.problems if p.code != "duplicate-run"]
         if real:
             report.problems += real
+            report.left.append(res.path)
         elif res.problems:
             report.skipped.append(res.path)
+            done.append(path)
         else:
             new_runs += res.runs
+            done.append(path)
     catalogue = for_root(layout.root)      # the generated API joins results with it: it must be valid too
-    report.problems += catalogue.problems
-    if report.problems:
+    if catalogue.problems:
+        report.problems += catalogue.problems
+        report.blocked = True
+        report.merged, report.skipped = [], []
         return report
     new_runs.sort(key=lambda r: (r.get("started_at", ""), r["run_id"]))
     report.merged = [r["run_id"] for r in new_runs]
@@ -67,7 +81,7 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
         write_bytes_atomic(layout.toml, new_toml)
         report.written.append("data/benchmark.toml")
     report.written += outputs.write_changed(ds, generated)
-    for path in paths:  # all valid: each is merged now or was already
+    for path in done:  # merged now or already; invalid fragments stay
         path.unlink()
     return report
 
