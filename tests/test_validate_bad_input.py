@@ -82,7 +82,7 @@ CASES = {
     "toml-syntax": (_raw(b'schema_version = 1\nrun_id = "abc\n'), ":2:", "TOML syntax error (column"),
     "empty-file": (_raw(b""), "0123456789abcdef.toml:", "file is empty"),
     "not-utf8": (_raw(b'schema_version = 1\nnotes = "caf\xe9"\n'), ":2:", "not valid UTF-8"),
-    "over-1-mib": (_oversized, ".toml:", "larger than 1024 KiB"),
+    "over-256-kib": (_oversized, ".toml:", "larger than 256 KiB"),
     "missing-field": (_edit(_delete("results.0.status")), "results[0].status", "missing required field 'status'"),
     "wrong-type": (_edit(_set("results.0.batch_size", "512")), "results[0].batch_size", "must be of type integer"),
     "empty-string": (_edit(_set("results.0.model", "")), "results[0].model", "must not be empty"),

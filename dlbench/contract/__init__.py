@@ -12,6 +12,7 @@ other layer (store, analysis, runner, importers, cli) may import it.
 - `fragment.py`: one run as one TOML file named after its content-derived id;
 - `tomlio.py`: reading TOML safely, and the TOML/JSON type bridge;
 - `atomic.py`: crash-safe file writes;
+- `limits.py`: the limits of a contribution (per file, per pull request) and the growth they bound;
 - `device_names.py`: canonical accelerator and CPU names;
 - `device_catalogue.py`: `catalogue/devices.toml`, the peaks, memory and bandwidth of accelerators with their sources.
 """

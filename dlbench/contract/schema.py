@@ -122,6 +122,17 @@ def _problem(loaded: Loaded, err: jsonschema.ValidationError, prefix: tuple) -> 
                    "or update the tools")
         else:
             msg = f"must be {value!r}, got {_short(inst)}"
+    elif v == "maxLength":
+        msg = f"is {len(inst):,} characters long; at most {value:,} are allowed: shorten it"
+    elif v in ("maxItems", "maxProperties"):
+        what = "items" if v == "maxItems" else "fields"
+        msg = f"has {len(inst):,} {what}; at most {value:,} are allowed"
+    elif v == "pattern" and value in (PRINTABLE_PATTERN, NOTES_PATTERN):
+        bad = next((c for c in inst if not _allowed_char(c, value == NOTES_PATTERN)), "")
+        at = inst.find(bad) if bad else -1
+        msg = (f"holds the character U+{ord(bad):04X} at position {at}: control characters, bidi controls and "
+               "line separators are not allowed in text (notes may keep line breaks); remove it") if bad else \
+            "holds a character that is not allowed in text"
     elif v == "pattern":
         msg = f"{_short(inst)} has the wrong form (must match {value})"
     else:
@@ -129,6 +140,18 @@ def _problem(loaded: Loaded, err: jsonschema.ValidationError, prefix: tuple) -> 
     if desc and v not in ("const",):
         msg += f" [{field.rsplit('.', 1)[-1]}: {desc.split('. ')[0].rstrip('.')}]"
     return Problem(loaded.path, line, field, msg, "schema")
+
+
+# Text fields may not hold C0/C1 control characters, DEL, bidi controls or line/paragraph separators (they
+# would reach terminals, logs and pages); notes may keep line breaks. The run schema writes these patterns.
+PRINTABLE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u061c\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]*$"
+NOTES_PATTERN = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u061c\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]*$"
+_FORBIDDEN = set(range(0x20)) | set(range(0x7F, 0xA0)) | {0x200E, 0x200F, 0x061C, 0x2028, 0x2029} | \
+    set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def _allowed_char(c: str, notes: bool) -> bool:
+    return ord(c) not in _FORBIDDEN or (notes and c == "\n")
 
 
 def _json_type(v: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import schema
+from . import limits, schema
 
 INTRO = """# Record reference (generated)
 
@@ -20,7 +20,7 @@ adding an optional field or an enumeration value is not such a change. See `CHAN
 
 
 def render_reference() -> str:
-    lines = [INTRO]
+    lines = [INTRO, limits.describe()]
     for name in schema.SCHEMA_FILES:
         doc = schema.load(name)
         lines.append(f"## `{name}`: {doc['title']}\n")
@@ -74,7 +74,8 @@ def _type(root: dict, prop: dict) -> str:
     if t == "array":
         items = node.get("items", {})
         inner = f"`{items['$ref'].split('/')[-1]}`" if "$ref" in items else _type(root, items)
-        return f"array of {inner}"
+        most = f" (at most {node['maxItems']:,} items)" if "maxItems" in node else ""
+        return f"array of {inner}{most}"
     if t == "object" and ref:
         return f"[`{ref.split('/')[-1]}`](#{ref.split('/')[-1].replace('_', '')})"
     bounds = []
@@ -84,6 +85,10 @@ def _type(root: dict, prop: dict) -> str:
         bounds.append(f"> {node['exclusiveMinimum']}")
     if "maximum" in node and node["maximum"] < 2**53 - 1:
         bounds.append(f"<= {node['maximum']}")
+    if "maxLength" in node:
+        bounds.append(f"at most {node['maxLength']:,} characters")
+    if "maxProperties" in node:
+        bounds.append(f"at most {node['maxProperties']:,} fields")
     text = t if isinstance(t, str) else " or ".join(t)
     return text + (f" ({', '.join(bounds)})" if bounds else "")
 

@@ -27,7 +27,7 @@ try:  # a compiled parser, about four times faster than tomli; optional, tomli g
 except ImportError:  # pragma: no cover - rtoml is a dependency, but a missing wheel must not break validation
     _fast_toml = None
 
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024  # a fragment holds one run of at most 100 results: a few KiB each
 # Deepest nesting of arrays and tables accepted (a fragment needs 5: results[].stats.<metric>.samples[]; the
 # merged dataset one more). Deeper input is refused before any recursive step can fail on it.
 MAX_DEPTH = 16
