@@ -55,7 +55,8 @@ def test_manifest_offers_the_validate_console_script():
     import yaml
     hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     hook = hooks["dlbench-validate"]
-    assert (hook["entry"], hook["language"], hook["files"]) == ("dlbench-validate", "python", r"\.toml$")
+    assert (hook["entry"], hook["language"], hook["files"]) == ("dlbench-validate", "python",
+                                                                r"^data/fragments/[^/]+\.toml$")
     scripts = tomli.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["dlbench-validate"] == "dlbench.cli.validate:main"
 

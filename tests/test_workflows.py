@@ -182,7 +182,40 @@ def test_merge_runs_one_at_a_time_on_main_only():
     assert doc["concurrency"] == {"group": "dlbench-merge", "cancel-in-progress": False}
     job = doc["jobs"]["merge"]
     assert job["if"] == "github.ref == 'refs/heads/main'"
-    assert job["steps"][-1]["run"] == "bash tools/ci/merge_and_commit.sh origin main"
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert runs == ["bash tools/ci/install_core.sh", "bash tools/ci/merge_and_commit.sh --no-push origin main",
+                    "bash tools/ci/push_merge.sh origin main"]
+
+
+def test_merge_job_holds_the_token_only_in_the_push_step():
+    job = load(WORKFLOWS_DIR / "merge.yml")["jobs"]["merge"]
+    holders = [s for s in job["steps"] if any(k in s.get("env", {}) for k in ("GH_TOKEN", "GITHUB_TOKEN"))
+               or "secrets." in str(s.get("env", {})) or "github.token" in str(s.get("env", {}))]
+    assert [s["run"] for s in holders] == ["bash tools/ci/push_merge.sh origin main"]
+    assert job["steps"][-1] is holders[0]  # nothing runs after it, least of all the TOML parsing
+    for step in job["steps"]:
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False and "token" not in step["with"]
+
+
+def test_the_merge_installs_only_hash_pinned_wheels():
+    script = (REPO / "tools" / "ci" / "install_core.sh").read_text()
+    assert "--require-hashes" in script and "--only-binary :all:" in script and "--no-deps" in script
+    for path in WORKFLOWS:
+        for job_id, step in steps(load(path)):
+            assert "pip install" not in step.get("run", ""), f"{path.name} {job_id}: install through install_core.sh"
+    lock = (REPO / "tools" / "ci" / "requirements-core.txt").read_text()
+    pins = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    blocks = re.split(r"\n(?=[a-z0-9])", lock)  # one requirement with its hash lines each
+    requirements = [b for b in blocks if re.match(r"[a-z0-9_.-]+==", b)]
+    assert len(requirements) == len(pins) and all("--hash=sha256:" in b for b in requirements)
+    # what tools/merge.py and tools/ci/check_pr.py import, and their dependencies
+    for name in ("tomli", "tomli-w", "rtoml", "jsonschema", "jsonschema-rs", "filelock", "referencing",
+                 "rpds-py", "attrs", "jsonschema-specifications"):
+        assert name in pins, name
+    wanted = [ln.split(">=")[0] for ln in (REPO / "tools" / "ci" / "requirements-core.in").read_text().splitlines()
+              if ln and not ln.startswith("#")]
+    assert set(wanted) <= set(pins)
 
 
 def test_pages_deploys_site_and_data():
@@ -200,7 +233,26 @@ def test_codeowners_cover_the_protected_paths():
         if line.strip() and not line.startswith("#"):
             pattern, *who = line.split()
             owners[pattern] = who
-    for path in ("/schema/", "/tools/", "/dlbench/", "/.github/", "/data/benchmark.toml", "/data/benchmark.json",
-                 "/data/api/"):
-        assert owners.get(path) == ["@dlbench/maintainers"], path
-    assert not any(p.startswith("/data/fragments") for p in owners)  # contributions need no code owner
+    patterns = list(owners)
+    assert patterns[0] == "*" and owners["*"] == ["@dlbench/maintainers"]  # every file has an owner ...
+    assert patterns[-1] == "/data/fragments/" and owners["/data/fragments/"] == []  # ... but contributions
+    assert len(patterns) == 2
+
+
+def codeowners_of(path: str) -> list[str]:
+    """The owners GitHub gives `path`: the last matching pattern wins (only `*` and folder patterns here)."""
+    who: list[str] = []
+    for line in (REPO / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *owners = line.split()
+            if pattern == "*" or (pattern.endswith("/") and ("/" + path).startswith(pattern)):
+                who = owners
+    return who
+
+
+@pytest.mark.parametrize("path", ["site/index.html", "data/evil.html", "data/benchmark.toml", "data/api/v1/index.json",
+                                  "README.md", "docs/ci.md", "tests/test_x.py", "pyproject.toml", ".github/CODEOWNERS",
+                                  "schema/run.schema.json", "LICENSE"])
+def test_codeowners_own_everything_but_the_fragments(path):
+    assert codeowners_of(path) == ["@dlbench/maintainers"]
+    assert codeowners_of("data/fragments/0123abcd.toml") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,14 +13,17 @@ from ..contract.problems import github_wanted, printable_path, report
 from ..store import pr_check
 from .common import add_github, guarded
 
-DESCRIPTION = """Check the changes of a pull request (HEAD of the repository at --root) against the base
-commit --base-ref, using the schema and tools of the checkout this script lives in. Rejects changes to
-generated files (data/benchmark.toml, data/benchmark.json, data/api/), edits, renames or deletions of
-fragments, and anything in data/fragments/ that is not a new <run_id>.toml file; validates every added
-fragment; and dry-runs the merge of the pull request's fragments, writing nothing. Other files (code,
-schema, docs) are listed for review. Problems go to stderr as FILE: message (and as GitHub annotations
-when GITHUB_ACTIONS=true). Exit status: 0 every check passed, 1 a check failed, 2 a usage error (also
-when --base-ref is not a commit of the repository)."""
+DESCRIPTION = """Check the changes of a pull request (what is committed at HEAD of the repository at --root)
+against the base commit --base-ref, using the schema and tools of the checkout this script lives in (CI runs
+the base branch's copy; run locally, it says whose rules it used and how to use main's). A pull request that
+touches data/fragments/ is a data pull request: it may only add new regular <run_id>.toml files there and
+change nothing else; every added fragment is validated and the merge is dry-run, writing nothing. Changes to
+generated files (data/benchmark.toml, data/benchmark.json, data/api/) always fail. A pull request without
+fragments is a code change: no data is judged and it needs a maintainer's review. Files in data/fragments/
+that are not committed fail too. Problems go to stderr as FILE: message (and as GitHub annotations when
+GITHUB_ACTIONS=true, with the check code as title). Exit status: 0 every check passed (or a code change),
+1 a check failed, 2 a usage error (also when --base-ref is not a commit of the repository)."""
+WORKTREE = "../dlbench-main"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +37,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _git_out(cwd: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def base_label(base_ref: str) -> str:
+    """What to call the base branch in messages: $GITHUB_BASE_REF in Actions (`main`), else the ref given."""
+    name = os.environ.get("GITHUB_BASE_REF") or base_ref
+    for prefix in ("refs/remotes/origin/", "refs/heads/", "origin/"):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def rules_used(checker_root: Path, root: Path, base_ref: str) -> tuple[str, bool]:
+    """(whose rules the check uses, whether they are the base branch's): the checker's commit is the base."""
+    label = base_label(base_ref)
+    mine = _git_out(checker_root, "rev-parse", "HEAD")
+    base = _git_out(root, "rev-parse", "--verify", "--quiet", f"{base_ref}^{{commit}}")
+    dirty = bool(mine) and bool(_git_out(checker_root, "status", "--porcelain", "--", "dlbench", "tools", "schema"))
+    if mine is None:
+        return f"the rules of the dlbench package at {checker_root} (not a git checkout), not {label}'s", False
+    commit = mine[:12] + (", with uncommitted changes" if dirty else "")
+    if mine == base and not dirty:
+        return f"{label}'s rules (commit {commit})", True
+    same = _git_out(checker_root, "rev-parse", "--show-toplevel") == _git_out(root, "rev-parse", "--show-toplevel")
+    where = "this checkout" if same else f"the checkout at {checker_root}"
+    return f"the rules of {where} ({commit}), not {label}'s", False
+
+
+def recipe(base_ref: str) -> str:
+    """The commands that run the base branch's checker on this checkout (documented in docs/ci.md)."""
+    return (f"git worktree add {WORKTREE} {base_ref} && .venv/bin/python {WORKTREE}/tools/ci/check_pr.py "
+            f"--root . --base-ref {base_ref}")
+
+
 def run(argv: list[str] | None, checker_root: Path | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -43,20 +85,34 @@ def run(argv: list[str] | None, checker_root: Path | None) -> int:
               "tools/ci/check_pr.py with a Python that has no other dlbench ahead of it on sys.path",
               file=sys.stderr)
         return 2
+    github = github_wanted(args.github)
     os.chdir(args.root)  # problems name files relative to the pull request's repository root
     try:
-        rep = pr_check.check_pr(Path("."), args.base_ref)
+        rep = pr_check.check_pr(Path("."), args.base_ref, local=True)
     except pr_check.CheckError as exc:
         print(f"check_pr.py: {exc}", file=sys.stderr)
         return 2
-    n = report(rep.problems, sys.stderr, github_wanted(args.github))
-    if rep.other_files:
-        print(f"{len(rep.other_files)} other file(s) changed, for review (CODEOWNERS): "
-              + ", ".join(printable_path(f) for f in rep.other_files))
+    rules, is_base = rules_used(checker_root or REPO_ROOT, Path("."), args.base_ref)
+    label = base_label(args.base_ref)
+    print(f"check_pr.py: checked with {rules}")
+    if not is_base:
+        print(f"check_pr.py: to check with {label}'s rules, as CI does, run from this checkout: "
+              f"{recipe(args.base_ref)}  (docs/ci.md)")
+    n = report(rep.problems, sys.stderr, github)
     if n:
-        print(f"pull request check failed: {n} problem(s)", file=sys.stderr)
+        print(f"pull request check failed: {n} problem(s) (checked with {rules})", file=sys.stderr)
         return 1
-    print(f"{len(rep.added_fragments)} added fragment(s) valid with the base branch's schema and tools; "
+    if not rep.touches_fragments:
+        files = ", ".join(printable_path(f) for f in rep.other_files)
+        text = ("no data checked: this pull request adds no fragment to data/fragments/, so it is a code change "
+                "and needs a maintainer's review (CODEOWNERS) before it is merged; "
+                f"{len(rep.other_files)} file(s) changed: {files}") if rep.other_files else \
+            "no data checked: this pull request changes no file"
+        print(text)
+        if github:
+            print(f"::warning title=code-change::{text}")
+        return 0
+    print(f"{len(rep.added_fragments)} added fragment(s) valid with {rules}; "
           f"the merge would add {len(rep.would_merge)} run(s)")
     return 0
 

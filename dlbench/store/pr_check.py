@@ -9,10 +9,12 @@ never edited or deleted by a pull request.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..contract.limits import MAX_FRAGMENTS_PER_PR
 from ..contract.problems import Problem
 from ..contract.validate import validate_fragments
 from . import merge as merging
@@ -23,6 +25,12 @@ FRAGMENTS_DIR = "data/fragments"
 # Paths written only by `tools/merge.py` (on main, by the merge workflow): a file, or a folder ending in '/'.
 GENERATED = ("data/benchmark.toml", "data/benchmark.json", "data/api/")
 REGULAR_FILE_MODES = ("100644", "100755")
+MODE_NAMES = {"120000": "a symbolic link", "160000": "a submodule (gitlink)", "040000": "a folder"}
+# Problems after which the pull request's data/ tree is not what the merge expects (or, run locally, not what
+# is committed): the merge dry run, which reads the working tree as it is, is skipped.
+STRUCTURAL = frozenset({"generated-file", "fragment-deleted", "fragment-edited", "not-a-fragment",
+                        "not-a-regular-file", "not-committed"})
+_ALREADY_IN = re.compile(r"^run (\S+) is already in (.+?): ")
 
 
 class CheckError(Exception):
@@ -42,6 +50,7 @@ class Change:
 class PrReport:
     added_fragments: list[str] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)       # code, schema, docs: for CODEOWNERS review
+    touches_fragments: bool = False                           # any change at all under data/fragments/
     would_merge: list[str] = field(default_factory=list)       # run ids the merge dry-run would append
     problems: list[Problem] = field(default_factory=list)
 
@@ -87,21 +96,36 @@ def is_generated(path: str) -> bool:
 
 
 def classify(changes: list[Change]) -> PrReport:
-    """Sort the changes into added fragments, other files, and problems (generated files, fragment edits)."""
+    """Sort the changes into added fragments, other files, and problems.
+
+    Problems: changes to generated files, edits of fragments, anything under data/fragments/ that is not a
+    new regular `<run_id>.toml` file, and, in a pull request that touches data/fragments/ at all, every other
+    file: a data pull request contains fragments and nothing else (code is reviewed in its own pull request).
+    """
     rep = PrReport()
+    others = []
     for ch in changes:
         if is_generated(ch.path):
             rep.problems.append(_problem(
                 ch.path, f"{ch.path} is generated: add a fragment to data/fragments/ instead "
                          "(the merge workflow on main rewrites this file; undo your change to it)", "generated-file"))
         elif ch.path.startswith(FRAGMENTS_DIR + "/"):
+            rep.touches_fragments = True
             problem = _fragment_change_problem(ch)
             if problem:
                 rep.problems.append(problem)
             else:
                 rep.added_fragments.append(ch.path)
         else:
-            rep.other_files.append(ch.path)
+            others.append(ch.path)
+    if rep.touches_fragments:
+        for path in others:
+            rep.problems.append(_problem(
+                path, "a pull request that adds fragments must change nothing else: move this change to a pull "
+                      "request of its own (changes other than fragments are reviewed by a maintainer)",
+                "not-only-fragments"))
+    else:
+        rep.other_files = others
     return rep
 
 
@@ -112,40 +136,86 @@ def _fragment_change_problem(ch: Change) -> Problem | None:
     if ch.status != "A":
         return _problem(ch.path, "a submitted fragment must not be edited: restore it and add a new fragment "
                                  "(a new run gets a new run_id) instead", "fragment-edited")
+    if ch.mode not in REGULAR_FILE_MODES:
+        what = MODE_NAMES.get(ch.mode, f"not a regular file (git mode {ch.mode})")
+        return _problem(ch.path, f"{what} is not allowed in data/fragments/: add the fragment itself, as a regular "
+                                 "<run_id>.toml file", "not-a-regular-file")
     p = PurePosixPath(ch.path)
     if str(p.parent) != FRAGMENTS_DIR or p.suffix != ".toml" or p.name.startswith("."):
         return _problem(ch.path, "only <run_id>.toml files may be added directly in data/fragments/: move or "
                                  "remove this file", "not-a-fragment")
-    if ch.mode not in REGULAR_FILE_MODES:
-        return _problem(ch.path, f"a fragment must be a regular file (git mode {ch.mode}): add the file itself, "
-                                 "not a link", "not-a-fragment")
     return None
+
+
+def uncommitted_fragments(root: Path) -> list[Problem]:
+    """Files in data/fragments/ that differ from HEAD (untracked, modified, staged only, deleted): the check
+    judges the branch's commits, as CI does, so a file that is not committed is not what CI will see."""
+    out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--",
+               FRAGMENTS_DIR, error=f"cannot read the status of {root}")
+    problems = []
+    for entry in out.split("\0"):
+        if len(entry) < 4:
+            continue
+        state, path = entry[:2], entry[3:]
+        what = "not committed" if state in ("??", "A ", "AM") else "has changes that are not committed"
+        problems.append(_problem(path, f"{what}: git add it and commit (the check, like CI, judges what is "
+                                       "committed on the branch)", "not-committed"))
+    return problems
+
+
+def _within_pr_duplicates(problems: list[Problem], added: list[str]) -> list[Problem]:
+    """Say "duplicate within this pull request" (not "resubmit") when the earlier copy is in the same PR."""
+    ours = set(added)
+    out = []
+    for pr in problems:
+        m = _ALREADY_IN.match(pr.message) if pr.code == "duplicate-run" else None
+        if m and PurePosixPath(m.group(2)).as_posix().removeprefix("./") in ours and pr.file in ours:
+            pr = Problem(pr.file, pr.line, pr.field,
+                         f"run {m.group(1)} is also in {m.group(2)}: the two files are duplicates within this pull "
+                         "request (the same run twice); keep one of them and remove the other", "duplicate-in-pr")
+        out.append(pr)
+    return out
 
 
 def _problem(path: str, message: str, code: str) -> Problem:
     return Problem(path, None, None, message, code)
 
 
-def check_pr(root: Path, base_ref: str) -> PrReport:
+def check_pr(root: Path, base_ref: str, local: bool = False) -> PrReport:
     """Every check of a pull request checked out at `root`, against the base commit `base_ref`.
 
     Run from the base branch's code: the fragments are validated with THIS package and its schema.
     Paths in problems are relative to `root`; call with `root` as the working directory for those paths
-    to be the ones the user sees. Raises CheckError when git cannot answer.
+    to be the ones the user sees. With `local`, files in data/fragments/ that are not committed are problems
+    too (CI's checkout has none). Raises CheckError when git cannot answer.
     """
     root = Path(root)
     rep = classify(changed_files(root, base_ref))
+    if local:
+        rep.problems += uncommitted_fragments(root)
+    if not rep.touches_fragments:
+        return rep  # a code change: no data to judge
+    if len(rep.added_fragments) > MAX_FRAGMENTS_PER_PR:
+        # Refused before any is read: the dataset is append-only, so what one pull request may add is bounded.
+        rep.problems.append(_problem(
+            FRAGMENTS_DIR, f"the pull request adds {len(rep.added_fragments):,} fragments; at most "
+                           f"{MAX_FRAGMENTS_PER_PR} are accepted in one pull request: split it", "too-many-fragments"))
+        return rep
+    structural = any(p.code in STRUCTURAL or (p.code == "not-only-fragments" and p.file.startswith("data/"))
+                     for p in rep.problems)
     layout = Layout(root)
-    try:
-        known = ids_in(layout)
-    except DatasetError as exc:
-        rep.problems.append(_problem("data/benchmark.toml", f"cannot be read: {exc}", "dataset"))
-        known = {}
+    known: dict[str, str] = {}
+    if not structural:
+        try:
+            known = ids_in(layout)
+        except DatasetError as exc:
+            rep.problems.append(_problem("data/benchmark.toml", f"cannot be read: {exc}", "dataset"))
     results = validate_fragments([root / p for p in rep.added_fragments], known)
     for rel, res in zip(rep.added_fragments, results):
         rep.problems += [_relative(pr, res.path, rel) for pr in res.problems]
-    _merge_dry_run(layout, rep)
-    rep.problems = list(dict.fromkeys(rep.problems))  # the dry run re-validates the same fragments
+    if not structural:  # the dry run reads data/ as it is: only once it holds nothing but regular fragments
+        _merge_dry_run(layout, rep)
+    rep.problems = list(dict.fromkeys(_within_pr_duplicates(rep.problems, rep.added_fragments)))
     return rep
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Assemble the folder GitHub Pages publishes: the files of site/ at its root, and the merged dataset with
-# its JSON API (everything in data/ except data/fragments/) under data/, so the page fetches
-# data/api/v1/index.json relatively. Deterministic: the same checkout gives the same files.
+# Assemble the folder GitHub Pages publishes, from an allow-list: the files of site/ at its root, and under
+# data/ the merged dataset with its JSON API (data/benchmark.json, data/benchmark.toml, data/api/) and nothing
+# else of data/, so the page fetches data/api/v1/index.json relatively. Deterministic; regular files only.
 # Usage: bash tools/ci/build_site.sh OUTDIR    (OUTDIR must be new or empty)
-# Exit status: 0 built, 1 the dataset is missing, 2 a usage error.
+# Exit status: 0 built, 1 the dataset is missing or holds a link, 2 a usage error.
 set -euo pipefail
 
 usage() {
@@ -19,8 +19,21 @@ if [ -e "$out" ] && { [ ! -d "$out" ] || [ -n "$(ls -A "$out")" ]; }; then
   echo "$out: exists and is not an empty folder: pass a new or empty OUTDIR" >&2
   exit 2
 fi
-if [ ! -f "$root/data/benchmark.json" ]; then
-  echo "data/benchmark.json: missing: run \`python tools/merge.py\` to generate it" >&2
+# What is published from data/: exactly these (a file, or a folder), nothing else.
+published_data=(benchmark.json benchmark.toml api)
+for name in "${published_data[@]}"; do
+  if [ ! -e "$root/data/$name" ]; then
+    echo "data/$name: missing: run \`python tools/merge.py\` to generate it" >&2
+    exit 1
+  fi
+done
+sources=("$root/data/${published_data[0]}" "$root/data/${published_data[1]}" "$root/data/${published_data[2]}")
+[ -d "$root/site" ] && sources+=("$root/site")
+links=$(find "${sources[@]}" ! -type f ! -type d -print)
+if [ -n "$links" ]; then
+  while IFS= read -r link; do
+    echo "${link#"$root"/}: not a regular file (a link?): the site publishes regular files only; remove it" >&2
+  done <<< "$links"
   exit 1
 fi
 mkdir -p "$out"
@@ -51,10 +64,8 @@ HTML
 fi
 
 mkdir -p "$out/data"
-for entry in "$root"/data/*; do
-  name="$(basename "$entry")"
-  [ "$name" = "fragments" ] && continue   # unmerged submissions are not part of the published dataset
-  cp -R "$entry" "$out/data/"
+for name in "${published_data[@]}"; do   # not data/fragments/, nor anything else a pull request put in data/
+  cp -R "$root/data/$name" "$out/data/"
 done
 files=$(find "$out" -type f | wc -l)
-echo "built $out: $files files (site/ at the root, the dataset under data/)"
+echo "built $out: $files files (site/ at the root; data/benchmark.json, data/benchmark.toml, data/api/ under data/)"
