@@ -12,8 +12,11 @@ def test_list_prints_one_workload_a_line():
     done = run_tool("run", "--list")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["mnist-lenet5", "fashion-mnist-lenet5"]
-    assert all("40 epochs, batch 512" in line for line in lines)
+    assert lines[0].split()[:3] == ["workload", "scenario", "dataset"]
+    rows = {line.split()[0]: line.split() for line in lines[1:] if line.split()[0] in workloads.WORKLOADS}
+    assert list(rows) == list(workloads.WORKLOADS)
+    for name in ("mnist-lenet5", "fashion-mnist-lenet5"):
+        assert rows[name][1] == "train" and rows[name][4] == "512" and "40 epochs" in " ".join(rows[name])
 
 
 def test_help_explains_every_option():
@@ -61,9 +64,9 @@ def test_unavailable_cuda_is_a_usage_error(tmp_path, framework):
 
 
 def test_registry_holds_the_workloads():
-    assert set(workloads.WORKLOADS) == {"mnist-lenet5", "fashion-mnist-lenet5"}
+    assert {"mnist-lenet5", "fashion-mnist-lenet5", "fwdbwd-alexnet", "infer-resnet50", "peak"} <= set(workloads.WORKLOADS)
     w = workloads.get("fashion-mnist-lenet5")
-    assert (w.dataset, w.model, w.epochs, w.batch_size) == ("fashion-mnist", "lenet5", 40, 512)
+    assert (w.scenario, w.dataset, w.model, w.epochs, w.batch_size) == ("train", "fashion-mnist", "lenet5", 40, 512)
 
 
 def test_device_strings():

@@ -15,7 +15,7 @@ from dlbench.contract.validate import validate_run
 from dlbench.runner import launcher, workloads
 from dlbench.runner.backends.base import Backend, Device, DeviceData
 from dlbench.runner.report import result_record, stat, summarize
-from dlbench.runner.scenario import Measurement, TrainingScenario
+from dlbench.runner.scenarios import Measurement, TrainingScenario
 from dlbench.runner.system.probe import probe_system, provenance
 from dlbench.runner.timing import PhaseTimer
 

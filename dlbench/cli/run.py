@@ -11,23 +11,41 @@ from ..contract.paths import data_dir
 from ..contract.problems import display_path
 from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
-from ..runner.backends.base import DEVICE_SYNTAX
+from ..runner.backends.base import DEVICE_SYNTAX, PRECISIONS, RunOptions
 from .common import guarded
 
 DESCRIPTION = """Run a benchmark workload on this machine and record the result as one fragment,
-data/fragments/<run_id>.toml, ready to be validated and contributed. The run loads the dataset onto the
-device, trains the model (timing each epoch, with the device synchronized before every clock read),
-evaluates it on the test set after every epoch, saves and reloads the model for an inference pass, and
-records total / load / compute / evaluation / inference times, accuracy, throughput and peak memory with
-a probe of the system. Failures are results: running out of memory is recorded as status "oom", any other
-error in the workload as "error" (the fragment is written and the exit status is 1). Ctrl-C writes nothing.
-A progress bar is shown on stderr when it is a terminal. Exit status: 0 success, 1 the workload failed
-(or nothing could be written), 2 a usage error, 130 interrupted."""
+data/fragments/<run_id>.toml, ready to be validated and contributed, with a probe of the system. Every clock
+read is preceded by a device synchronization (or is a CUDA event). Each workload has a scenario (--list):
 
-EPILOG = """examples:
+  train  load the dataset onto the device, train the model for --epochs (each epoch timed), evaluate it on
+         the test set after every epoch, save and reload it for an inference pass: total / load / compute /
+         evaluation / inference seconds, accuracy, throughput, peak memory.
+  step   training steps on synthetic input of the model's native shape, generated on the device: --warmup
+         untimed steps, then --iterations timed ones, forward, backward and optimizer update timed apart
+         (medians in ms), throughput over the whole timed loop, achieved FLOP/s (3 x forward FLOPs).
+  infer  the freshly built model saved and loaded from disk (load seconds), batch-1 latency p50/p95/p99 over
+         --iterations single inputs each read from a PNG file, decoded, copied to the device and run, and
+         throughput at the batch size.
+  peak   the device's ceiling: dense matrix-multiply FLOP/s at every precision it supports and on-device copy
+         bandwidth, several results in one fragment.
+
+Failures are results: running out of memory is recorded as status "oom", any other error in the workload as
+"error" (the fragment is written and the exit status is 1). Ctrl-C writes nothing. A progress bar is shown on
+stderr when it is a terminal (train). Exit status: 0 success, 1 the workload failed (or nothing could be
+written), 2 a usage error, 130 interrupted."""
+
+EPILOG = """precision: PyTorch runs cuDNN convolutions in TensorFloat-32 by default on NVIDIA GPUs of compute
+capability 8.0 and later (matrix products not), TensorFlow both: --precision fp32 (the default) turns TF32
+off in both frameworks, so that fp32 is really fp32; --precision tf32 turns it on where the device has it.
+
+examples:
   %(prog)s --list
   %(prog)s fashion-mnist-lenet5 --framework torch --epochs 1
-  %(prog)s mnist-lenet5 --framework tensorflow --device cuda:1 --repeats 3"""
+  %(prog)s mnist-lenet5 --framework tensorflow --device cuda:1 --repeats 3
+  %(prog)s fwdbwd-resnet50 --framework torch --precision bf16 --channels-last --compile
+  %(prog)s infer-fashion-mnist-lenet5 --framework tensorflow --iterations 200
+  %(prog)s peak --framework torch --device cuda"""
 
 CONTRIBUTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -43,6 +61,13 @@ def _positive(text: str) -> int:
     value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
@@ -78,23 +103,47 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("workload", nargs="?", metavar="WORKLOAD",
                    help="the workload to run (see --list): " + ", ".join(workloads.WORKLOADS))
-    p.add_argument("--list", action="store_true", help="list the workloads, one a line, and exit")
+    p.add_argument("--list", action="store_true",
+                   help="list the workloads (scenario, dataset, model, default batch, parameters, forward FLOPs "
+                        "per sample) as a table, and exit")
     p.add_argument("--framework", choices=sorted(BACKENDS), metavar="{" + ",".join(sorted(BACKENDS)) + "}",
                    help="framework to run the workload with (required to run)")
     p.add_argument("--epochs", type=_positive, metavar="N",
-                   help="training epochs (default: the workload's, 40 for the LeNet-5 workloads as in the "
-                        "published protocol)")
+                   help="train scenario: training epochs (default: the workload's, 40 for the LeNet-5 workloads as "
+                        "in the published protocol)")
     p.add_argument("--batch-size", type=_positive, metavar="B",
                    help="samples per training step (default: the workload's, 512 for the LeNet-5 workloads); "
-                        "also the batch of evaluation and inference")
+                        "also the batch of evaluation and inference; infer: the batch of the throughput "
+                        "measurement (latency is always batch 1); not for peak")
+    p.add_argument("--warmup", type=_count, metavar="K",
+                   help="step, infer, peak: untimed iterations before the timed ones (default: the workload's, 10 "
+                        "steps for step, 10 inputs and batches for infer, 5 operations for peak)")
+    p.add_argument("--iterations", type=_positive, metavar="N",
+                   help="step: timed training steps (default 50); infer: timed single inputs (PNG files) and "
+                        "timed batches (default 100; percentiles such as p99 need 100 or more); peak: timed "
+                        "operations per result (default 20)")
+    p.add_argument("--precision", choices=PRECISIONS, metavar="{" + ",".join(PRECISIONS) + "}",
+                   help="fp32 (default: TensorFloat-32 turned off, see below), tf32 (NVIDIA compute capability "
+                        "8.0+ only), fp16 or bf16 (mixed precision: PyTorch autocast, with a GradScaler for fp16; "
+                        "Keras mixed_float16 / mixed_bfloat16 policies, with a LossScaleOptimizer for fp16; "
+                        "recorded as mixed-fp16 / mixed-bf16); peak: measure this precision only (default: every "
+                        "one the device supports). What the device or framework cannot do is a usage error")
+    p.add_argument("--channels-last", action="store_true",
+                   help="PyTorch convolutional networks: model and input in channels-last (NHWC) memory format "
+                        "(torch.channels_last); recorded as channels_last = true")
+    p.add_argument("--compile", action="store_true",
+                   help="compile the model: torch.compile (PyTorch; its compilation falls in the warm-up steps, or "
+                        "in the first epoch) or XLA, jit_compile=True (TensorFlow); recorded as compile = "
+                        "\"torch.compile\" / \"xla\" (otherwise \"eager\" / \"tf.function\")")
     p.add_argument("--device", type=_device, default=parse_device("auto"), metavar="DEVICE",
                    help=f"device to run on: {DEVICE_SYNTAX} (default auto: the first CUDA/ROCm GPU, else Apple "
                         "MPS, else the CPU); a device that is not available is a usage error")
     p.add_argument("--repeats", type=_positive, default=1, metavar="R",
-                   help="train R times, each with a fresh model and seed S+i; the fragment records medians and "
+                   help="measure R times, each with a fresh model and seed S+i; the fragment records medians and "
                         "their spread (min, max, IQR, samples) (default 1; 3 or more to show the noise)")
     p.add_argument("--seed", type=_seed, default=0, metavar="S",
-                   help="random seed of weight initialisation and shuffling, recorded in the fragment (default 0)")
+                   help="random seed of weight initialisation, shuffling and synthetic input, recorded in the "
+                        "fragment (default 0)")
     p.add_argument("--data-dir", type=Path, metavar="DIR",
                    help="folder holding <dataset>/ with the dataset files, where missing files are downloaded to "
                         "and verified (default: system copies such as /usr/share/datasets/fashion-mnist/, "
@@ -108,9 +157,79 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _si(value: float) -> str:
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.0f}"
+
+
+def _cost(model: str | None) -> tuple[str, str]:
+    """(parameters, forward FLOPs per sample) of `model` for the listing; "-" for what is not known."""
+    if not model:
+        return "-", "-"
+    try:
+        from ..runner.models import model_cost
+
+        cost = model_cost(model)
+        return f"{cost.parameters:,}", _si(cost.flops)
+    except Exception:  # not in the catalogue (yet), or the catalogue is being changed
+        return "-", "-"
+
+
+def _defaults(w: workloads.Workload) -> str:
+    if w.scenario == "train":
+        return f"{w.epochs} epochs"
+    return f"{w.warmup} + {w.iterations} iterations"
+
+
 def list_workloads() -> str:
-    return "".join(f"{w.name}\t{w.description} (defaults: {w.epochs} epochs, batch {w.batch_size})\n"
-                   for w in workloads.WORKLOADS.values())
+    """The workloads as an aligned table: scenario, dataset, model, default batch and counts, parameters and
+    forward FLOPs per sample (dlbench.runner.models.model_cost; "-" where the model is not available)."""
+    titles = ("workload", "scenario", "dataset", "model", "batch", "defaults", "parameters", "FLOPs/sample")
+    rows = []
+    for w in workloads.WORKLOADS.values():
+        params, flops = _cost(w.model)
+        batch = "-" if w.scenario == "peak" else str(w.batch_size)
+        rows.append((w.name, w.scenario, w.dataset, w.model or "-", batch, _defaults(w), params, flops))
+    widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
+    right = {4, 6, 7}
+
+    def line(values: tuple[str, ...]) -> str:
+        return "  ".join(v.rjust(wd) if i in right else v.ljust(wd)
+                         for i, (v, wd) in enumerate(zip(values, widths))).rstrip() + "\n"
+
+    return line(titles) + "".join(line(r) for r in rows) + (
+        "FLOPs/sample: forward pass, 2 per multiply-add (a training step costs about 3x); "
+        "batch and defaults as run unless --batch-size, --epochs, --warmup, --iterations say otherwise\n")
+
+
+def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace, workload: workloads.Workload) -> None:
+    """Usage errors for options the workload's scenario or the framework cannot use (before any import)."""
+    from ..runner.scenarios import USES
+
+    uses = USES[workload.scenario]
+    where = f"the {workload.scenario} scenario of {workload.name}"
+    if args.epochs is not None and "epochs" not in uses:
+        parser.error(f"--epochs: {where} runs no epochs (it times --warmup untimed and --iterations timed "
+                     "iterations)")
+    for option, name in (("--warmup", "warmup"), ("--iterations", "iterations")):
+        if getattr(args, name) is not None and name not in uses:
+            parser.error(f"{option}: {where} has no warm-up or timed iterations (it trains for --epochs)")
+    if args.batch_size is not None and "batch_size" not in uses:
+        parser.error(f"--batch-size: {where} has no batch (its matrix and buffer sizes are chosen per device)")
+    if args.channels_last:
+        if args.framework != "torch":
+            parser.error(f"--channels-last: PyTorch only (Keras models take channels-last (NHWC) input "
+                         f"already); drop it for --framework {args.framework}")
+        if workload.scenario == "peak":
+            parser.error("--channels-last: the peak scenario runs no model")
+        if workload.input.tokens:
+            parser.error(f"--channels-last: {workload.model} is not a convolutional network (its input is "
+                         "token ids)")
+    if args.compile and workload.scenario == "peak":
+        parser.error("--compile: the peak scenario runs no model (it times the framework's matrix product "
+                     "and copy)")
 
 
 def public_argv(argv: list[str]) -> list[str]:
@@ -133,17 +252,20 @@ def run(argv: list[str] | None) -> int:
                      "(see --list)")
     if not args.framework:
         parser.error(f"--framework is required: one of {', '.join(sorted(BACKENDS))}")
+    workload = workloads.get(args.workload)
+    check_options(parser, args, workload)
     # Imported only for a run (NumPy, the schema validator): --list, --help and usage errors answer at once.
     from ..runner.data.datasets import DatasetError
     from ..contract.fragment import write
-    from ..runner.report import summary_table
+    from ..runner.report import summary
     from ..runner.run import InvalidRecord, RunConfig, measure, prepare
 
-    workload = workloads.get(args.workload)
+    options = RunOptions(precision=args.precision, channels_last=args.channels_last, compile=args.compile)
     config = RunConfig(workload=workload, framework=args.framework, device=args.device,
                        epochs=args.epochs or workload.epochs, batch_size=args.batch_size or workload.batch_size,
                        repeats=args.repeats, seed=args.seed, data_dir=args.data_dir,
-                       contributor=args.contributor, notes=args.notes)
+                       contributor=args.contributor, notes=args.notes, options=options,
+                       warmup=args.warmup, iterations=args.iterations)
     out = args.out if args.out is not None else data_dir() / "fragments"
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out}: not a folder")
@@ -168,10 +290,10 @@ def run(argv: list[str] | None) -> int:
         print(f"{out}: cannot write the fragment: {exc.strerror or exc}; choose another folder with --out",
               file=sys.stderr)
         return 1
-    result = record["results"][0]
+    results = record["results"]
     print(f"wrote {display_path(path)}")
-    print(summary_table(result))
-    return 0 if result["status"] == "ok" else 1
+    print(summary(results))
+    return 0 if all(r["status"] == "ok" for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,12 +12,10 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
-from .backends.base import Backend
-from .scenario import Measurement, TrainingScenario
+from .scenarios.base import MESSAGE_LIMIT, Measurement, Scenario, classify, failure_message
 
 LAUNCHER = "process"
 STRATEGY = "single"
-MESSAGE_LIMIT = 2000
 
 
 @dataclass
@@ -30,18 +28,10 @@ class Outcome:
     failed: Measurement | None = None
 
 
-def failure_message(exc: BaseException) -> str:
-    """The exception's type and the first line of its text: what went wrong, without a traceback."""
-    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
-    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return message[:MESSAGE_LIMIT]
+__all__ = ["LAUNCHER", "MESSAGE_LIMIT", "STRATEGY", "Outcome", "classify", "failure_message", "launch"]
 
 
-def classify(backend: Backend, exc: BaseException) -> str:
-    return "oom" if backend.is_oom(exc) else "error"
-
-
-def launch(scenario: TrainingScenario, repeats: int, seed: int, not_a_result: tuple[type, ...] = ()) -> Outcome:
+def launch(scenario: Scenario, repeats: int, seed: int, not_a_result: tuple[type, ...] = ()) -> Outcome:
     """Run the scenario `repeats` times in this process, repeat i with seed `seed + i`, stopping at a failure.
 
     A failure inside the workload becomes the outcome (its traceback goes to stderr). Exceptions of the types in

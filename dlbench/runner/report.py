@@ -7,20 +7,27 @@ import statistics
 from typing import Any
 
 from .launcher import LAUNCHER, STRATEGY, Outcome
-from .models import model_cost
-from .scenario import SECONDS_DIGITS
+from .scenarios.base import MS_DIGITS, SECONDS_DIGITS, Measurement
 from .workloads.base import Workload
 
 # Metrics measured once per repeat: `metrics` holds their median, `stats` their spread (with 2+ repeats).
 REPEATED = ("total_s", "load_s", "compute_s", "eval_s", "inference_load_s", "inference_predict_s",
-            "throughput_samples_per_s", "accuracy", "loss")
+            "throughput_samples_per_s", "throughput_tokens_per_s", "accuracy", "loss",
+            "forward_ms", "backward_ms", "optimizer_ms", "step_ms", "achieved_flops_per_s", "bandwidth_bytes_per_s",
+            "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 # Memory high-water marks: the highest over the repeats.
 PEAKS = ("peak_host_rss_bytes", "peak_device_allocated_bytes", "peak_device_reserved_bytes", "peak_device_used_bytes")
 PER_EPOCH = ("epoch_s", "epoch_accuracy")
 
 
 def _round(name: str, value: float) -> float:
-    return round(value, 2 if name == "throughput_samples_per_s" else SECONDS_DIGITS)
+    if name.startswith("throughput_"):
+        return round(value, 2)
+    if name.endswith("_ms"):
+        return round(value, MS_DIGITS)
+    if name in ("achieved_flops_per_s", "bandwidth_bytes_per_s"):
+        return float(round(value))
+    return round(value, SECONDS_DIGITS)
 
 
 def stat(name: str, samples: list[float]) -> dict[str, Any]:
@@ -61,23 +68,33 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def result_record(workload: Workload, backend: Any, device_name: str, epochs: int, batch_size: int, repeats: int,
-                  outcome: Outcome) -> dict[str, Any]:
-    """The result entry of the run record for `outcome`."""
-    cost = model_cost(workload.model)
-    done = outcome.measurements + ([outcome.failed] if outcome.failed else [])
+def _kept(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of a failed repeat that are worth keeping: finite numbers and lists of them."""
+    return {k: v for k, v in metrics.items() if _finite(v) or (isinstance(v, list) and all(_finite(x) for x in v))}
+
+
+def _cost(model: str | None) -> Any:
+    if not model:
+        return None
+    try:
+        from .models import model_cost
+
+        return model_cost(model)
+    except Exception:  # a model the catalogue does not (yet) describe: no parameters or FLOPs recorded
+        return None
+
+
+def _base(workload: Workload, backend: Any, device_name: str, batch_size: int, repeats: int,
+          counts: dict[str, int], done: list[Measurement], scenario: str | None) -> dict[str, Any]:
+    cost = _cost(workload.model)
+    result: dict[str, Any] = {"benchmark": workload.name, "benchmark_version": workload.version}
+    if scenario:
+        result["scenario"] = scenario
+    result.update({"framework": backend.name, "framework_version": backend.version, "model": workload.model or "-"})
+    if cost is not None:
+        result.update({"parameters": cost.parameters, "flops_per_sample": cost.flops})
+    result["dataset"] = workload.dataset
     sha = next((m.dataset_sha256 for m in done if m.dataset_sha256), None)
-    samples = next((m.train_samples for m in done if m.train_samples), None)
-    result: dict[str, Any] = {
-        "benchmark": workload.name,
-        "benchmark_version": workload.version,
-        "framework": backend.name,
-        "framework_version": backend.version,
-        "model": workload.model,
-        "parameters": cost.parameters,
-        "flops_per_sample": cost.flops,
-        "dataset": workload.dataset,
-    }
     if sha:
         result["dataset_sha256"] = sha
     result.update({
@@ -88,29 +105,87 @@ def result_record(workload: Workload, backend: Any, device_name: str, epochs: in
         "launcher": LAUNCHER,
         "precision": backend.precision(),
         "compile": backend.compile,
-        "batch_size": batch_size,
-        "epochs": epochs,
     })
-    if samples:
-        result["steps"] = math.ceil(samples / batch_size) * epochs
-    result.update({"warmup_steps": 0, "repeats": repeats, "status": outcome.status})
-    if outcome.status == "ok":
-        metrics, stats = summarize([m.metrics for m in outcome.measurements])
-    else:
-        result["message"] = outcome.message or outcome.status
-        metrics = {k: v for k, v in outcome.failed.metrics.items()
-                   if _finite(v) or (isinstance(v, list) and all(_finite(x) for x in v))}
-        stats = {}
+    if getattr(backend, "channels_last", False) is True:
+        result["channels_last"] = True
+    result["batch_size"] = batch_size
+    for key in ("epochs", "steps", "warmup_steps"):
+        if key in counts:
+            result[key] = counts[key]
+    result.update({"repeats": repeats})
+    return result
+
+
+def _finish(result: dict[str, Any], status: str, message: str | None, metrics: dict[str, Any],
+            stats: dict[str, Any]) -> dict[str, Any]:
+    result["status"] = status
+    if status != "ok":
+        result["message"] = message or status
     result["metrics"] = metrics
     if stats:
         result["stats"] = stats
     return result
 
 
+def result_records(workload: Workload, backend: Any, device_name: str, batch_size: int, repeats: int,
+                   outcome: Outcome, counts: dict[str, int], scenario: str | None = None) -> list[dict[str, Any]]:
+    """The result entries of the run record for `outcome`: one, or one per part (the peak scenario's)."""
+    done = outcome.measurements + ([outcome.failed] if outcome.failed else [])
+    base = _base(workload, backend, device_name, batch_size, repeats, counts, done, scenario)
+    keys = list(dict.fromkeys(k for m in done for k in m.parts))
+    if not keys:
+        if outcome.status == "ok":
+            metrics, stats = summarize([m.metrics for m in outcome.measurements])
+            return [_finish(base, "ok", None, metrics, stats)]
+        return [_finish(base, outcome.status, outcome.message, _kept(outcome.failed.metrics), {})]
+    results = []
+    for key in keys:
+        parts = [m.parts[key] for m in done if key in m.parts]
+        result = {k: v for k, v in base.items() if k not in ("parameters", "flops_per_sample")}
+        result.update({k: v for k, v in parts[0].fields.items() if k in ("benchmark", "model", "precision")})
+        result = {k: result[k] for k in base if k in result}  # keep the usual field order
+        failed = next((p for p in parts if p.status != "ok"), None)
+        if failed is not None:
+            results.append(_finish(result, failed.status, failed.message, {}, {}))
+        elif outcome.status != "ok" or len(parts) != len(outcome.measurements):
+            results.append(_finish(result, outcome.status if outcome.status != "ok" else "error",
+                                   outcome.message, _kept(parts[-1].metrics), {}))
+        else:
+            metrics, stats = summarize([p.metrics for p in parts])
+            results.append(_finish(result, "ok", None, metrics, stats))
+    return results
+
+
+def result_record(workload: Workload, backend: Any, device_name: str, epochs: int, batch_size: int, repeats: int,
+                  outcome: Outcome) -> dict[str, Any]:
+    """The result entry of a `train` run (epochs of `batch_size`) for `outcome`."""
+    done = outcome.measurements + ([outcome.failed] if outcome.failed else [])
+    samples = next((m.train_samples for m in done if m.train_samples), None)
+    counts = {"epochs": epochs, "warmup_steps": 0}
+    if samples:
+        counts["steps"] = math.ceil(samples / batch_size) * epochs
+    return result_records(workload, backend, device_name, batch_size, repeats, outcome, counts,
+                          scenario=workload.scenario)[0]
+
+
 COLUMNS = (("Workload", None), ("Framework", None), ("Device", None), ("Epoch / Batch", None),
            ("Total s", "total_s"), ("Load s", "load_s"), ("Calc s", "compute_s"), ("Eval s", "eval_s"),
            ("Acc", "accuracy"), ("Samples/s", "throughput_samples_per_s"), ("Peak RSS", "peak_host_rss_bytes"),
            ("Peak device", "peak_device_allocated_bytes"), ("Status", None))
+# The columns of the other scenarios (the train scenario's are COLUMNS).
+SCENARIO_COLUMNS = {
+    "step": (("Workload", None), ("Framework", None), ("Device", None), ("Precision", None), ("Batch", None),
+             ("Forward ms", "forward_ms"), ("Backward ms", "backward_ms"), ("Optimizer ms", "optimizer_ms"),
+             ("Step ms", "step_ms"), ("Samples/s", "throughput_samples_per_s"),
+             ("TFLOP/s", "achieved_flops_per_s"), ("Peak device", "peak_device_allocated_bytes"),
+             ("Status", None)),
+    "infer": (("Workload", None), ("Framework", None), ("Device", None), ("Precision", None), ("Batch", None),
+              ("Load s", "inference_load_s"), ("p50 ms", "latency_p50_ms"), ("p95 ms", "latency_p95_ms"),
+              ("p99 ms", "latency_p99_ms"), ("Samples/s", "throughput_samples_per_s"),
+              ("TFLOP/s", "achieved_flops_per_s"), ("Status", None)),
+    "peak": (("Benchmark", None), ("Framework", None), ("Device", None), ("Precision", None), ("Size", None),
+             ("TFLOP/s", "achieved_flops_per_s"), ("GB/s", "bandwidth_bytes_per_s"), ("Status", None)),
+}
 
 
 def _bytes(n: int) -> str:
@@ -130,22 +205,46 @@ def _cell(key: str, value: Any) -> str:
         return f"{value:.4f}"
     if key == "throughput_samples_per_s":
         return f"{value:,.0f}"
+    if key == "achieved_flops_per_s":
+        return f"{value / 1e12:.4g}"
+    if key == "bandwidth_bytes_per_s":
+        return f"{value / 1e9:.4g}"
+    if key.endswith("_ms"):
+        return f"{value:.3f}"
     return f"{value:.2f}"
 
 
-def summary_table(result: dict[str, Any]) -> str:
-    """The result as a Markdown table with the seeds' columns (total, load, compute, accuracy) and more."""
-    m = result["metrics"]
-    fixed = {"Workload": result["benchmark"], "Framework": f"{result['framework']} {result['framework_version']}",
-             "Device": f"{result['device_name']} ({result['device_kind']})",
-             "Epoch / Batch": f"{result['epochs']} / {result['batch_size']}", "Status": result["status"]}
-    cells = [fixed[title] if key is None else _cell(key, m.get(key)) for title, key in COLUMNS]
-    titles = [title for title, _ in COLUMNS]
-    widths = [max(len(t), len(c)) for t, c in zip(titles, cells)]
+def _fixed(result: dict[str, Any]) -> dict[str, str]:
+    return {"Workload": result["benchmark"], "Benchmark": result["benchmark"],
+            "Framework": f"{result['framework']} {result['framework_version']}",
+            "Device": f"{result['device_name']} ({result['device_kind']})",
+            "Epoch / Batch": f"{result.get('epochs', '-')} / {result['batch_size']}",
+            "Precision": result["precision"] + (" channels-last" if result.get("channels_last") else "")
+            + ("" if result.get("compile") in ("eager", "tf.function", None) else f" {result['compile']}"),
+            "Batch": str(result["batch_size"]), "Size": result["model"], "Status": result["status"]}
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """The results of one run as one Markdown table (the columns of their scenario), notes below it."""
+    columns = SCENARIO_COLUMNS.get(results[0].get("scenario", "train"), COLUMNS)
+    titles = [title for title, _ in columns]
+    rows = []
+    for result in results:
+        fixed, m = _fixed(result), result["metrics"]
+        rows.append([fixed[title] if key is None else _cell(key, m.get(key)) for title, key in columns])
+    widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
     row = lambda values: "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"  # noqa: E731
-    lines = [row(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|", row(cells)]
-    if result.get("repeats", 1) > 1 and result["status"] == "ok":
-        lines.append(f"(medians of {result['repeats']} repeats; spread in the fragment's stats)")
-    if result["status"] != "ok":
-        lines.append(f"{result['status']}: {result.get('message', '')}")
+    lines = [row(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(row(r) for r in rows)]
+    first = results[0]
+    if first.get("repeats", 1) > 1 and any(r["status"] == "ok" for r in results):
+        lines.append(f"(medians of {first['repeats']} repeats; spread in the fragment's stats)")
+    for result in results:
+        if result["status"] != "ok":
+            lines.append(f"{result['status']}: {result.get('message', '')}")
     return "\n".join(lines)
+
+
+def summary_table(result: dict[str, Any]) -> str:
+    """One result as a Markdown table (the train scenario: the seeds' columns, total, load, compute, accuracy,
+    and more)."""
+    return summary([result])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,11 @@ from ..contract.problems import Problem
 from ..contract.schema import SCHEMA_VERSION
 from ..contract.tomlio import format_datetime
 from ..contract.validate import validate_run
-from . import allocator, backends, launcher
-from .backends.base import Backend, DeviceRequest
+from . import allocator, backends, launcher, scenarios
+from .backends.base import Backend, DeviceRequest, RunOptions, UsageError
 from .data import datasets
 from .progress import for_stream
-from .report import result_record
-from .scenario import TrainingScenario
+from .report import result_records
 from .system import probe
 from .workloads.base import Workload
 
@@ -36,6 +35,17 @@ class RunConfig:
     data_dir: Path | None = None
     contributor: str | None = None
     notes: str | None = None
+    options: RunOptions = field(default_factory=RunOptions)
+    warmup: int | None = None      # None: the workload's default
+    iterations: int | None = None
+
+    @property
+    def warmup_steps(self) -> int:
+        return self.workload.warmup if self.warmup is None else self.warmup
+
+    @property
+    def timed_iterations(self) -> int:
+        return self.workload.iterations if self.iterations is None else self.iterations
 
 
 class InvalidRecord(Exception):
@@ -47,11 +57,22 @@ class InvalidRecord(Exception):
 
 
 def prepare(config: RunConfig) -> Backend:
-    """Fix the host allocator's thresholds, import the framework and claim the device (UsageError,
-    backends.FrameworkMissing)."""
+    """Fix the host allocator's thresholds, import the framework, claim the device and apply the options
+    (UsageError when this framework or device cannot do them; backends.FrameworkMissing)."""
+    workload = config.workload
+    if workload.scenario == "infer" and workload.from_files:
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            raise UsageError(f"{workload.name}: writing and decoding its PNG input files needs Pillow, which is "
+                             "not installed: `pip install pillow`") from None
     allocator.fix_thresholds()  # before the framework allocates: see allocator.py
     backend = backends.load(config.framework)
     backend.select_device(config.device)
+    backend.configure(config.options, workload)
+    scenarios.make(workload, backend, epochs=config.epochs, batch_size=config.batch_size,
+                   warmup=config.warmup_steps, iterations=config.timed_iterations,
+                   load_dataset=lambda name: None).check(backend)
     return backend
 
 
@@ -69,16 +90,20 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
     Failures of the workload are results (status "oom" / "error"); datasets.DatasetError and KeyboardInterrupt
     propagate, and so does InvalidRecord.
     """
+    workload = config.workload
     progress = for_stream(sys.stderr)
-    # Fetch (download once, verify) before anything is timed: load_s must not include a download.
-    datasets.load(config.workload.dataset, config.data_dir, progress=progress.every > 0)
+    if not workload.synthetic:
+        # Fetch (download once, verify) before anything is timed: load_s must not include a download.
+        datasets.load(workload.dataset, config.data_dir, progress=progress.every > 0)
     system = probe.probe_system(backend.device.kind, framework=config.framework)
     name = device_name(backend, system)
 
     def load_dataset(dataset: str) -> datasets.Arrays:
         return datasets.load(dataset, config.data_dir)
 
-    scenario = TrainingScenario(backend, config.workload, config.epochs, config.batch_size, load_dataset, progress)
+    scenario = scenarios.make(workload, backend, epochs=config.epochs, batch_size=config.batch_size,
+                              warmup=config.warmup_steps, iterations=config.timed_iterations,
+                              load_dataset=load_dataset, progress=progress)
     started = _dt.datetime.now(_dt.timezone.utc)
     outcome = launcher.launch(scenario, config.repeats, config.seed, not_a_result=(datasets.DatasetError,))
     finished = _dt.datetime.now(_dt.timezone.utc)
@@ -94,8 +119,9 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
         "finished_at": format_datetime(finished),
         "provenance": prov,
         "system": system,
-        "results": [result_record(config.workload, backend, name, config.epochs, config.batch_size,
-                                  config.repeats, outcome)],
+        "results": result_records(workload, backend, name, config.batch_size, config.repeats, outcome,
+                                  scenario.counts(outcome.measurements + ([outcome.failed] if outcome.failed else [])),
+                                  scenario=workload.scenario),
     }
     run = with_run_id(run)
     problems = validate_run(run, "<new run>")

@@ -1,8 +1,11 @@
-"""The phase timer: wall-clock phases with the device synchronized before every clock read.
+"""The timers: wall-clock phases, and the marks of a loop's iterations, the device synchronized before every
+clock read.
 
 Accelerators run work asynchronously: a clock read right after launching kernels measures the launch, not the
-work. The timer therefore calls the backend's `synchronize()` (waiting for all queued device work; a no-op on
-the CPU) immediately before each read of the clock, at the start and at the end of every phase.
+work. The phase timer therefore calls the backend's `synchronize()` (waiting for all queued device work; a no-op
+on the CPU) immediately before each read of the clock, at the start and at the end of every phase. `Marks`
+times points inside the iterations of a loop the same way; the PyTorch backend replaces it by CUDA events on
+NVIDIA and AMD GPUs, recorded on the stream and read only after the loop (dlbench.runner.backends.torch).
 """
 
 from __future__ import annotations
@@ -39,3 +42,24 @@ class PhaseTimer:
 
     def last(self, name: str) -> float:
         return self.laps[name][-1]
+
+
+class Marks:
+    """Time points of the timed iterations of a loop: `mark(i, j)` records point j of iteration i; after the
+    loop, `intervals()` gives each iteration's durations between successive points, in seconds.
+
+    This one reads the clock after synchronizing the device (a no-op on the CPU); the PyTorch backend gives
+    CUDA events on NVIDIA and AMD GPUs instead, read only after the loop (no host synchronization inside it).
+    """
+
+    def __init__(self, iterations: int, points: int, synchronize: Callable[[], None],
+                 clock: Callable[[], float] = time.perf_counter):
+        self._times = [[0.0] * points for _ in range(iterations)]
+        self._synchronize, self._clock = synchronize, clock
+
+    def mark(self, i: int, j: int) -> None:
+        self._synchronize()
+        self._times[i][j] = self._clock()
+
+    def intervals(self) -> list[list[float]]:
+        return [[b - a for a, b in zip(row, row[1:])] for row in self._times]

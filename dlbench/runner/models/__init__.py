@@ -103,6 +103,8 @@ MODELS: dict[str, ModelSpec] = {s.name: s for s in (
           published=Published(124_439_808, None, "GPT-2 small with tied embeddings")),
     _spec("cifar10-cnn", cifar.CIFAR10_CNN, (3, 24, 24), 10, "TensorFlow CIFAR-10 tutorial CNN, 3x24x24",
           published=Published(1_068_298, 19.5e6, "TensorFlow CIFAR-10 tutorial")),
+    _spec("cifar10-cnn-1000", cifar.CIFAR10_CNN_1000, (3, 24, 24), 1000,
+          "the CIFAR-10 tutorial CNN with 1000 classes (for Imagenet32), 3x24x24"),
     _spec("vgg19-gap", thesis.VGG19_GAP, thesis.VGG19_GAP_INPUT, thesis.CLASSES,
           "VGG-19 base + GAP + FC 4096, 2048, 10 (head unconfirmed), 3x32x32"),
     _spec("xception-resnet50v2", thesis.XCEPTION_RESNET50V2, thesis.XCEPTION_RESNET50V2_INPUT, thesis.CLASSES,

@@ -20,11 +20,21 @@ from .graph import Act, Dense, Flatten, LocalResponseNorm, Pool, conv_relu
 
 _LRN = LocalResponseNorm(depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
 
-CIFAR10_CNN = (
-    *conv_relu(64, 5, padding=2), Pool(3, 2, padding="same"), _LRN,
-    *conv_relu(64, 5, padding=2), _LRN, Pool(3, 2, padding="same"),
-    Flatten(),
-    Dense(384), Act(),
-    Dense(192), Act(),
-    Dense(10),
-)
+
+
+def cifar_cnn(classes: int) -> tuple:
+    """The tutorial's layers with `classes` logits (10 for CIFAR-10, 1000 for Downsampled ImageNet 32x32)."""
+    return (
+        *conv_relu(64, 5, padding=2), Pool(3, 2, padding="same"), _LRN,
+        *conv_relu(64, 5, padding=2), _LRN, Pool(3, 2, padding="same"),
+        Flatten(),
+        Dense(384), Act(),
+        Dense(192), Act(),
+        Dense(classes),
+    )
+
+
+CIFAR10_CNN = cifar_cnn(10)
+# The same network on Imagenet32's 1000 classes (its 24x24 crops of 32x32 images): only the last layer
+# differs, 192 x 1000 + 1000 parameters instead of 192 x 10 + 10 (1,259,368 in all).
+CIFAR10_CNN_1000 = cifar_cnn(1000)

@@ -1,16 +1,19 @@
-"""One training measurement: load the data, train, evaluate, then save, reload and run the model for inference.
+"""The `train` scenario: load the data, train, evaluate, then save, reload and run the model for inference.
 
 What each metric covers (every clock read is preceded by a device synchronization, see timing.py):
 
 - load_s: reading the dataset files (decompressing and verifying them) and copying them to the device as tensors
-  (images converted there to float32 in [0, 1]). A missing dataset is downloaded before anything is timed
-  (dlbench.runner.run), so a download never counts.
+  (for the LeNet-5 workloads the images are converted there to float32 in [0, 1]; workloads whose images must
+  be resized, cropped, standardized or given 3 channels keep them uint8 on the device and convert each batch
+  there, inside the training step: dlbench.runner.workloads.base.Preprocess). A missing dataset is downloaded
+  before anything is timed (dlbench.runner.run), so a download never counts.
 - compute_s: training only, the sum of the epochs' `epoch_s`. An epoch is: draw a random order of the training
-  set on the device, then for each batch gather it from the device tensors by a slice of that order, forward,
-  loss, backward, optimizer step, and add the batch loss to a device accumulator. The progress bar's refresh
-  (every 10 steps, only on a terminal) is inside it; the per-epoch test evaluation is not. There is no untimed
-  warm-up (`warmup_steps = 0`): one-time costs such as TensorFlow tracing the train step or the first CUDA
-  kernel launches land in the first epoch, and `epoch_s` shows them.
+  set on the device, then for each batch gather it from the device tensors by a slice of that order (make it the
+  model's input: random crop and flip, contrast, standardization, resize, where the workload has them), forward,
+  loss, backward, optimizer step (the workload's: Adam, or SGD), and add the batch loss to a device accumulator.
+  The progress bar's refresh (every 10 steps, only on a terminal) is inside it; the per-epoch test evaluation is
+  not. There is no untimed warm-up (`warmup_steps = 0`): one-time costs such as TensorFlow tracing the train step,
+  torch.compile or the first CUDA kernel launches land in the first epoch, and `epoch_s` shows them.
 - eval_s: the test-set evaluation after the last epoch. The test evaluation after each earlier epoch (giving
   `epoch_accuracy`) is timed apart and counts in total_s only.
 - inference_load_s / inference_predict_s: the trained model is saved to a temporary folder (untimed), loaded
@@ -25,30 +28,21 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from .backends.base import Backend, DeviceData, Progress
-from .memory import MemoryTracker
-from .timing import PhaseTimer
-from .workloads.base import Workload
-
-SECONDS_DIGITS = 6
-
-
-@dataclass
-class Measurement:
-    """What one repeat measured; filled phase by phase, so a failed repeat keeps what it got to."""
-
-    seed: int
-    metrics: dict[str, Any] = field(default_factory=dict)
-    dataset_sha256: str | None = None
-    train_samples: int | None = None
+from ..backends.base import Backend, DeviceData, Progress
+from ..memory import MemoryTracker
+from ..timing import PhaseTimer
+from ..workloads.base import Workload, plan
+from .base import SECONDS_DIGITS, Measurement, Scenario
+from .base import s as _s
 
 
-class TrainingScenario:
+class TrainingScenario(Scenario):
     """Train `workload` with `backend` for `epochs` epochs of `batch_size`; `load_dataset(name)` gives Arrays."""
+
+    name = "train"
 
     def __init__(self, backend: Backend, workload: Workload, epochs: int, batch_size: int,
                  load_dataset: Callable[[str], Any], progress: Progress | None = None,
@@ -71,13 +65,18 @@ class TrainingScenario:
         try:
             with timer.phase("load"):
                 arrays = self.load_dataset(self.workload.dataset)
-                data = backend.to_device(arrays)
+                steps = self.plan_for(arrays)
+                data = backend.to_device(arrays) if steps is None else backend.to_device(arrays, steps)
             metrics["load_s"] = _s(timer.last("load"))
             m.dataset_sha256, m.train_samples = arrays.sha256, data.train_samples
             del arrays
 
             backend.seed(seed)
-            state = backend.build(self.workload.model, self.workload.learning_rate, seed)
+            w = self.workload
+            if w.optimizer == "adam":
+                state = backend.build(w.model, w.learning_rate, seed)
+            else:
+                state = backend.build(w.model, w.learning_rate, seed, optimizer=w.optimizer, momentum=w.momentum)
             loss = self.train_and_evaluate(state, data, timer, metrics, label)
             metrics["loss"] = round(loss, SECONDS_DIGITS)
             metrics["throughput_samples_per_s"] = round(
@@ -106,6 +105,24 @@ class TrainingScenario:
                 pass
         return m
 
+    def plan_for(self, arrays: Any) -> Any:
+        """The device-side preprocessing of these images into the workload's input, None when it is only the
+        conversion to float in [0, 1] (the data are then stored converted)."""
+        x = getattr(arrays, "train_x", None)
+        if x is None or not hasattr(x, "shape"):
+            return None
+        source = (1, *x.shape[1:3]) if len(x.shape) == 3 else (x.shape[3], x.shape[1], x.shape[2])
+        steps = plan(tuple(int(d) for d in source), self.workload.input, self.workload.preprocess)
+        return None if steps.identity else steps
+
+    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
+        out = {"epochs": self.epochs}
+        samples = next((m.train_samples for m in measurements if m.train_samples), None)
+        if samples:
+            out["steps"] = math.ceil(samples / self.batch_size) * self.epochs
+        out["warmup_steps"] = 0
+        return out
+
     def train_and_evaluate(self, state: Any, data: DeviceData, timer: PhaseTimer, metrics: dict[str, Any],
                            label: str = "") -> float:
         """The training phase: every epoch timed as `compute`, then the test set evaluated, timed as `eval`.
@@ -133,6 +150,3 @@ class TrainingScenario:
         self.progress.close()
         return loss
 
-
-def _s(seconds: float) -> float:
-    return round(max(seconds, 0.0), SECONDS_DIGITS)

@@ -1,0 +1,111 @@
+"""What the scenarios share: the measurement of one repeat, the failure words, and the scenario interface."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+SECONDS_DIGITS = 6
+MS_DIGITS = 4
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class Part:
+    """One result of a scenario that writes several (peak: one per precision, and the bandwidth): the fields
+    that differ from the run's other results (benchmark, model, precision), its metrics, and how it ended."""
+
+    fields: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"
+    message: str | None = None
+
+
+@dataclass
+class Measurement:
+    """What one repeat measured; filled phase by phase, so a failed repeat keeps what it got to."""
+
+    seed: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    dataset_sha256: str | None = None
+    train_samples: int | None = None
+    parts: dict[str, Part] = field(default_factory=dict)  # scenarios with several results (peak), by key
+
+
+class Scenario:
+    """How a workload is measured. `run(seed, m)` fills one Measurement; `counts(m)` gives the result's epochs,
+    steps and warm-up steps; `check(backend)` refuses (UsageError) what the scenario cannot do on this device."""
+
+    name: str = ""
+    backend: Any
+
+    def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def check(self, backend: Any) -> None:
+        """Nothing to refuse by default."""
+
+
+def failure_message(exc: BaseException) -> str:
+    """The exception's type and the first line of its text: what went wrong, without a traceback."""
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return message[:MESSAGE_LIMIT]
+
+
+def classify(backend: Any, exc: BaseException) -> str:
+    return "oom" if backend.is_oom(exc) else "error"
+
+
+def s(seconds: float) -> float:
+    """Seconds as recorded: not negative, microseconds."""
+    return round(max(seconds, 0.0), SECONDS_DIGITS)
+
+
+def ms(seconds: float) -> float:
+    """Seconds as recorded milliseconds (4 decimals)."""
+    return round(max(seconds, 0.0) * 1000.0, MS_DIGITS)
+
+
+def median_ms(samples: Sequence[float]) -> float:
+    return ms(statistics.median(samples))
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between order statistics (numpy's default)."""
+    ordered = sorted(samples)
+    if not ordered:
+        return math.nan
+    pos = (len(ordered) - 1) * q / 100.0
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def rate(value: float) -> float:
+    """A per-second rate as recorded (samples, tokens: 2 decimals)."""
+    return round(value, 2)
+
+
+def big_rate(value: float) -> float:
+    """A FLOP/s or byte/s figure as recorded (whole units)."""
+    return float(round(value))
+
+
+def flops_per_sample(model: str | None) -> int | None:
+    """Forward FLOPs per sample of `model` (dlbench.runner.models.model_cost), or None when not known."""
+    if not model:
+        return None
+    try:
+        from .. import models
+
+        return int(models.model_cost(model).flops)
+    except Exception:  # a model not in the catalogue (yet): the result then has no achieved FLOP/s
+        return None
+
+

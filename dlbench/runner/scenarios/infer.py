@@ -1,0 +1,137 @@
+"""The `infer` scenario: a model saved, loaded back from disk, then batch-1 latency and batched throughput.
+
+1. Inputs, untimed: the first N images of the workload's test set (or, for a synthetic workload, N images of
+   uniform random pixels from the seed) are written as N PNG files (Pillow) to a temporary folder, N =
+   `--iterations` (default 100).
+2. The model, freshly built with a seeded initialisation (its weights do not change the timings), is saved in
+   the framework's format (untimed); `inference_load_s` times building a fresh model and reading the saved
+   weights onto the device (PyTorch), or `keras.models.load_model` (TensorFlow), as the train scenario does.
+3. Latency, batch 1: after `--warmup K` untimed inputs (default 10), each of the N inputs is timed from before
+   reading its PNG file to after the device has finished: read and decode the file (Pillow, to a uint8 array),
+   copy it to the device, make it the model's input there (to float in [0, 1], plus the workload's resize or
+   central crop), the forward pass with the predicted class (inference mode; autocast for fp16/bf16; the traced
+   function in TensorFlow), and a device synchronization. `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms`
+   are percentiles of the N latencies (linear interpolation; p99 means little below 100 inputs).
+4. Throughput at the batch size: a batch made of the decoded inputs (repeated to fill it) is put on the
+   device once, then K untimed and N timed forward passes; the device is synchronized at both ends of the timed
+   loop only. `throughput_samples_per_s` = batch x N / that time; `achieved_flops_per_s` = the model's forward
+   FLOPs per sample x the throughput.
+`total_s` is the wall time of the whole repeat (files, model, both loops).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..backends.base import Backend, Progress
+from ..memory import MemoryTracker
+from ..timing import PhaseTimer
+from ..workloads.base import Workload, plan
+from .base import Measurement, Scenario, big_rate, flops_per_sample, ms, percentile, rate, s
+
+
+class InferenceScenario(Scenario):
+    name = "infer"
+
+    def __init__(self, backend: Backend, workload: Workload, batch_size: int, warmup: int, iterations: int,
+                 load_dataset: Callable[[str], Any] | None = None, progress: Progress | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.backend = backend
+        self.workload = workload
+        self.batch_size = batch_size
+        self.warmup = warmup
+        self.iterations = iterations
+        self.load_dataset = load_dataset
+        self.progress = progress or Progress()
+        self.clock = clock
+
+    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
+        return {"steps": self.iterations, "warmup_steps": self.warmup}
+
+    def images(self, seed: int, m: Measurement) -> Any:
+        """The N input images, uint8 (N, H, W) for grey or (N, H, W, 3), from the test set or synthetic."""
+        import numpy as np
+
+        n, w = self.iterations, self.workload
+        if w.synthetic:
+            c, h, wd = w.input.shape
+            shape = (n, h, wd) if c == 1 else (n, h, wd, c)
+            return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+        arrays = self.load_dataset(w.dataset)
+        m.dataset_sha256 = arrays.sha256
+        x = arrays.test_x
+        return x[np.arange(n) % len(x)]
+
+    def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
+        import numpy as np
+        from PIL import Image
+
+        backend, metrics, w = self.backend, m.metrics, self.workload
+        timer = PhaseTimer(backend.synchronize, self.clock)
+        memory = MemoryTracker(backend)
+        memory.start()
+        started = timer.read()
+        clock, sync = self.clock, backend.synchronize
+        try:
+            images = self.images(seed, m)
+            source = (1, *images.shape[1:3]) if images.ndim == 3 else (images.shape[3], *images.shape[1:3])
+            steps = plan(tuple(int(d) for d in source), w.input, w.preprocess)
+            mode = "L" if images.ndim == 3 else "RGB"
+            with tempfile.TemporaryDirectory(prefix="dlbench-infer-") as tmp:
+                files = []
+                for i, image in enumerate(images):
+                    path = Path(tmp) / f"{i:05d}.png"
+                    Image.fromarray(image).save(path, format="PNG")
+                    files.append(path)
+
+                def decode(path: Path) -> np.ndarray:
+                    with Image.open(path) as im:
+                        if im.mode != mode:
+                            im = im.convert(mode)
+                        return np.array(im)  # a writable copy: frameworks take it without a warning
+
+                saved = backend.save(backend.fresh_model(w.model, seed), Path(tmp))
+                with timer.phase("inference_load"):
+                    model = backend.load(saved, w.model)
+                metrics["inference_load_s"] = s(timer.last("inference_load"))
+                predict = backend.predictor(model)
+
+                for k in range(self.warmup):
+                    predict(backend.model_input(decode(files[k % len(files)])[None], steps))
+                sync()
+                latencies = []
+                for path in files:
+                    start = clock()
+                    predict(backend.model_input(decode(path)[None], steps))
+                    sync()
+                    latencies.append(clock() - start)
+            metrics["latency_p50_ms"] = ms(percentile(latencies, 50))
+            metrics["latency_p95_ms"] = ms(percentile(latencies, 95))
+            metrics["latency_p99_ms"] = ms(percentile(latencies, 99))
+
+            batch = backend.model_input(images[np.arange(self.batch_size) % len(images)], steps)
+            for _ in range(self.warmup):
+                predict(batch)
+            with timer.phase("throughput"):
+                for _ in range(self.iterations):
+                    predict(batch)
+            loop_s = timer.last("throughput")
+            samples_per_s = self.batch_size * self.iterations / loop_s if loop_s > 0 else 0.0
+            metrics["throughput_samples_per_s"] = rate(samples_per_s)
+            flops = flops_per_sample(w.model)
+            if flops is not None:
+                metrics["achieved_flops_per_s"] = big_rate(flops * samples_per_s)
+            del model, predict, batch
+            metrics["total_s"] = s(timer.read() - started)
+        except Exception:
+            metrics["total_s"] = s(self.clock() - started)
+            raise
+        finally:
+            try:
+                metrics.update(memory.metrics())
+            except Exception:
+                pass
+        return m
