@@ -282,7 +282,7 @@ def test_the_lock_refuses_a_second_merge_or_waits_for_it_with_wait(repo: Path) -
 def test_benchmark_json_is_strict_utf8_json_with_iso_datetimes(repo: Path) -> None:
     runs = _add(repo, range(3))
     special = synthetic_run(3)
-    special["provenance"]["notes"] = 'Zoë Ångström 测试: quotes " and \\ backslash, tab\t, newline\n, emoji 🚀'
+    special["provenance"]["notes"] = 'Zoë Ångström 测试: quotes " and \\ backslash, newline\n, emoji 🚀'
     special = fragment.with_run_id(special)
     fragment.write(special, repo / "data" / "fragments")
     _merged(repo)

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-ref", default=os.environ.get("BASE_SHA") or "origin/main", metavar="REF",
                    help="the base branch's commit (or branch name) the pull request is compared with "
                         "(default: $BASE_SHA, else origin/main)")
+    p.add_argument("--require-provenance", action="store_true",
+                   help="measured runs must cite a clean commit of the base branch and its runner version; "
+                        "imported runs only when $DLBENCH_MAINTAINER_PR=1 (CI passes this)")
     add_github(p)
     return p
 
@@ -88,7 +91,8 @@ def run(argv: list[str] | None, checker_root: Path | None) -> int:
     github = github_wanted(args.github)
     os.chdir(args.root)  # problems name files relative to the pull request's repository root
     try:
-        rep = pr_check.check_pr(Path("."), args.base_ref, local=True)
+        rep = pr_check.check_pr(Path("."), args.base_ref, local=True,
+                                 require_provenance=args.require_provenance)
     except pr_check.CheckError as exc:
         print(f"check_pr.py: {exc}", file=sys.stderr)
         return 2

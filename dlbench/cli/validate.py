@@ -59,6 +59,7 @@ def run(argv: list[str] | None) -> int:
                     dataset_name, None, None, f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))
     results += validate_fragments(fragments, known, jobs=args.jobs, keep_runs=False)
     problems = [p for r in results for p in r.problems]
+    report([p for r in results for p in r.notices], sys.stderr, github_wanted(args.github))
     n = report(problems, sys.stderr, github_wanted(args.github))
     bad_files = len({p.file for p in problems})
     if n:

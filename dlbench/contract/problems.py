@@ -20,6 +20,7 @@ class Problem:
     field: str | None
     message: str
     code: str = "invalid"
+    severity: str = "error"   # "warning": reported, never a failure (such as `unverified-device`)
 
     def format(self) -> str:
         """`FILE:LINE: field: message`, or `FILE: field: message` when the line is not known; always one line
@@ -27,7 +28,8 @@ class Problem:
         file = printable_path(self.file)
         where = f"{file}:{self.line}:" if self.line else f"{file}:"
         field = f" {printable(self.field)}:" if self.field else ""
-        return f"{where}{field} {printable(self.message)}"
+        level = " warning:" if self.severity == "warning" else ""
+        return f"{where}{field}{level} {printable(self.message)}"
 
     def github(self) -> str:
         """The same problem as a GitHub Actions annotation."""
@@ -36,7 +38,7 @@ class Problem:
             props.append(f"line={self.line}")
         props.append(f"title={_escape_property(self.code)}")
         text = f"{self.field}: {self.message}" if self.field else self.message
-        return f"::error {','.join(props)}::{_escape_data(printable(text))}"
+        return f"::{'warning' if self.severity == 'warning' else 'error'} {','.join(props)}::{_escape_data(printable(text))}"
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import schema
+from . import plausibility, schema
 from .checks import check_run
 from .fragment import file_name
 from .problems import Problem, display_path
@@ -26,6 +26,7 @@ class FileResult:
     runs: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)     # warnings: reported, never a failure
 
 
 def validate_fragment(path: Path, display: str | None = None) -> FileResult:
@@ -41,6 +42,8 @@ def validate_fragment(path: Path, display: str | None = None) -> FileResult:
     problems = _check_version(loaded, run) or schema.check(loaded, run, schema.RUN_SCHEMA)
     if not problems:
         problems = check_run(run, display, loaded.line_of)
+        more, res.notices = plausibility.check(run, display, loaded.line_of)
+        problems += more
         expected = file_name(run["run_id"])
         if path.name != expected and not any(p.code == "id-mismatch" for p in problems):
             problems.append(Problem(display, None, "run_id",
@@ -94,6 +97,9 @@ def validate_dataset(path: Path, display: str | None = None) -> FileResult:
         problems = schema.check(block, run, schema.RUN_SCHEMA, prefix=("runs", i))
         if not problems:
             problems = check_run(run, display, block.line_of, prefix=("runs", i))
+            more, notices = plausibility.check(run, display, block.line_of, prefix=("runs", i))
+            problems += more
+            res.notices += notices
         res.problems += problems
         rid = run.get("run_id") if isinstance(run, dict) else None
         if isinstance(rid, str):

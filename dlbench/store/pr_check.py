@@ -9,6 +9,7 @@ never edited or deleted by a pull request.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -31,6 +32,14 @@ MODE_NAMES = {"120000": "a symbolic link", "160000": "a submodule (gitlink)", "0
 STRUCTURAL = frozenset({"generated-file", "fragment-deleted", "fragment-edited", "not-a-fragment",
                         "not-a-regular-file", "not-committed"})
 _ALREADY_IN = re.compile(r"^run (\S+) is already in (.+?): ")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
+# Set to 1 by validate.yml only for a pull request from a branch of the main repository (its author can push
+# there, so is a maintainer). Threat model: a contributor controls the fragment's every byte (and can re-hash
+# it), but not the base branch's history, the checker (base's code) or the event that says where the pull
+# request comes from. An imported record bypasses the measured-run provenance below (it has no commit), so
+# only a maintainer may add one; a contributor's imported record could impersonate a published source.
+MAINTAINER_ENV = "DLBENCH_MAINTAINER_PR"
 
 
 class CheckError(Exception):
@@ -181,13 +190,17 @@ def _problem(path: str, message: str, code: str) -> Problem:
     return Problem(path, None, None, message, code)
 
 
-def check_pr(root: Path, base_ref: str, local: bool = False) -> PrReport:
+def check_pr(root: Path, base_ref: str, local: bool = False, require_provenance: bool = False,
+             maintainer: bool | None = None) -> PrReport:
     """Every check of a pull request checked out at `root`, against the base commit `base_ref`.
 
     Run from the base branch's code: the fragments are validated with THIS package and its schema.
     Paths in problems are relative to `root`; call with `root` as the working directory for those paths
     to be the ones the user sees. With `local`, files in data/fragments/ that are not committed are problems
-    too (CI's checkout has none). Raises CheckError when git cannot answer.
+    too (CI's checkout has none). With `require_provenance` (CI passes --require-provenance), every added
+    measured run must cite a commit of the base branch, a clean tree and that commit's runner version, and an
+    imported run is accepted only when `maintainer` (default: $DLBENCH_MAINTAINER_PR = 1). Raises CheckError
+    when git cannot answer.
     """
     root = Path(root)
     rep = classify(changed_files(root, base_ref))
@@ -213,10 +226,58 @@ def check_pr(root: Path, base_ref: str, local: bool = False) -> PrReport:
     results = validate_fragments([root / p for p in rep.added_fragments], known)
     for rel, res in zip(rep.added_fragments, results):
         rep.problems += [_relative(pr, res.path, rel) for pr in res.problems]
+        if require_provenance:
+            if maintainer is None:
+                maintainer = os.environ.get(MAINTAINER_ENV) == "1"
+            for run in res.runs:
+                rep.problems += provenance_problems(root, base_ref, run, rel, maintainer)
     if not structural:  # the dry run reads data/ as it is: only once it holds nothing but regular fragments
         _merge_dry_run(layout, rep)
     rep.problems = list(dict.fromkeys(_within_pr_duplicates(rep.problems, rep.added_fragments)))
     return rep
+
+
+def provenance_problems(root: Path, base_ref: str, run: dict, rel: str, maintainer: bool) -> list[Problem]:
+    """Codes: `imported-needs-maintainer`, `provenance-commit-missing`, `provenance-commit-unknown`,
+    `provenance-dirty`, `provenance-runner-version` (see the messages)."""
+    prov = run.get("provenance", {})
+
+    def problem(field: str, message: str, code: str) -> Problem:
+        return Problem(rel, None, f"provenance.{field}", message, code)
+
+    if prov.get("kind") == "imported":
+        if maintainer:
+            return []
+        return [problem("kind", "an imported record is accepted only in a maintainer's pull request: it has no "
+                        "commit or runner to check and could impersonate a published source; submit a measured "
+                        "run made with runners/run.py, or ask a maintainer to import the source",
+                        "imported-needs-maintainer")]
+    out = []
+    commit = prov.get("git_commit")
+    if prov.get("git_dirty") is not False:
+        out.append(problem("git_dirty", "the run was made from a working tree with uncommitted changes (or does "
+                           "not say): the code that produced a result must be the published code; commit nothing "
+                           "locally, check out a commit of main and run the benchmark again", "provenance-dirty"))
+    if not isinstance(commit, str) or not _COMMIT.match(commit):
+        out.append(problem("git_commit", "a measured run must cite the full 40-digit commit of main it was run "
+                           "from: run the benchmark from a git checkout of main", "provenance-commit-missing"))
+        return out
+    known = subprocess.run(["git", "-C", str(root), "merge-base", "--is-ancestor", commit, base_ref],
+                           capture_output=True, text=True, check=False).returncode == 0
+    if not known:
+        out.append(problem("git_commit", f"{commit} is not a commit of the base branch's history: the run must "
+                           "come from published code; update your checkout of main and run the benchmark again",
+                           "provenance-commit-unknown"))
+        return out
+    show = subprocess.run(["git", "-C", str(root), "show", f"{commit}:dlbench/__init__.py"],
+                          capture_output=True, text=True, check=False)
+    match = _VERSION.search(show.stdout) if show.returncode == 0 else None
+    if match is None or prov.get("runner_version") != match.group(1):
+        had = match.group(1) if match else "no dlbench version"
+        out.append(problem("runner_version", f"{prov.get('runner_version')!r}, but commit {commit[:12]} has "
+                           f"{had!r} (dlbench/__init__.py): the runner version is the one of the code that ran; "
+                           "regenerate the fragment with runners/run.py", "provenance-runner-version"))
+    return out
 
 
 def _merge_dry_run(layout: Layout, rep: PrReport) -> None:

@@ -24,7 +24,7 @@ def synthetic_run(i: int, seed: int = 0) -> dict[str, Any]:
     """The i-th synthetic run (deterministic for a given i and seed), with its run_id set."""
     rng = random.Random(seed * 1_000_003 + i)
     kind, name, norm, mem, cc = DEVICES[i % len(DEVICES)]
-    started = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(minutes=7 * i)
+    started = _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(minutes=7 * i)
     load, compute, ev = rng.uniform(0.05, 4), rng.uniform(10, 140), rng.uniform(0.2, 2)
     total = load + compute + ev + rng.uniform(0.1, 1.0)
     epochs = 40
