@@ -6,9 +6,10 @@ move by themselves ("dynamic mmap threshold"): each time a mapped block of up to
 threshold rises to its size and the trim threshold to twice that. So whether a training step's temporary
 tensors are recycled in place or mapped, zero-filled by the kernel page by page and unmapped again at every
 step depends on which blocks the process happened to free before training (dataset decoding, earlier
-phases, imports). Measured with LeNet-5 in PyTorch on a 2-core CPU: a process on the unlucky side takes about
-12,000 extra page faults per step (3.8 million in three epochs), spends 14 s of three epochs' 40 s in the
-kernel, and trains about 1.3-1.5x slower than the same loop on the lucky side. A runner invocation and a
+phases, imports). Measured with LeNet-5 in PyTorch on a 2-core CPU (benchmarks/bare_train.py, 3 epochs): on
+the unlucky side the process took 3.85 million page faults (about 11,000 per step) and 14.2 s of system time
+in 39.6 s, with epochs of 11.0-11.4 s; with the thresholds fixed, 0.28 million faults, 1.6 s of system time
+and epochs of 7.9-8.7 s, about 1.4x faster. A runner invocation and a
 user's minimal script can fall on either side, which is what made the runner command slower than a minimal
 process.
 
