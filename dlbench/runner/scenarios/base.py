@@ -51,6 +51,17 @@ class Scenario:
         """Nothing to refuse by default."""
 
 
+class IterationScenario(Scenario):
+    """A scenario timed over `warmup` untimed and `iterations` timed iterations (step, infer, peak): they are the
+    result's `warmup_steps` and `steps`."""
+
+    warmup: int
+    iterations: int
+
+    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
+        return {"steps": self.iterations, "warmup_steps": self.warmup}
+
+
 def failure_message(exc: BaseException) -> str:
     """The exception's type and the first line of its text: what went wrong, without a traceback."""
     text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")

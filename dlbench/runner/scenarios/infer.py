@@ -24,16 +24,16 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from ..backends.base import Backend, Progress
 from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload, plan
-from .base import Measurement, Scenario, big_rate, flops_per_sample, ms, percentile, rate, s
+from .base import IterationScenario, Measurement, big_rate, flops_per_sample, ms, percentile, rate, s
 
 
-class InferenceScenario(Scenario):
+class InferenceScenario(IterationScenario):
     name = "infer"
 
     def __init__(self, backend: Backend, workload: Workload, batch_size: int, warmup: int, iterations: int,
@@ -47,9 +47,6 @@ class InferenceScenario(Scenario):
         self.load_dataset = load_dataset
         self.progress = progress or Progress()
         self.clock = clock
-
-    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
-        return {"steps": self.iterations, "warmup_steps": self.warmup}
 
     def images(self, seed: int, m: Measurement) -> Any:
         """The N input images, uint8 (N, H, W) for grey or (N, H, W, 3), from the test set or synthetic."""

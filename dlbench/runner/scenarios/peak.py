@@ -32,10 +32,10 @@ from ..backends.base import Backend, Progress, UsageError
 from ..memory import peak_host_rss_bytes
 from ..timing import PhaseTimer
 from ..workloads.base import Workload
-from .base import Measurement, Part, Scenario, big_rate, classify, failure_message, s
+from .base import IterationScenario, Measurement, Part, big_rate, classify, failure_message, s
 
 
-class PeakScenario(Scenario):
+class PeakScenario(IterationScenario):
     name = "peak"
 
     def __init__(self, backend: Backend, workload: Workload, warmup: int, iterations: int,
@@ -46,9 +46,6 @@ class PeakScenario(Scenario):
         self.iterations = iterations
         self.progress = progress or Progress()
         self.clock = clock
-
-    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
-        return {"steps": self.iterations, "warmup_steps": self.warmup}
 
     def precisions(self) -> Sequence[str]:
         asked = self.backend.options.precision

@@ -32,16 +32,16 @@ per-step rates); `throughput_tokens_per_s` = that x the sequence length for toke
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from typing import Callable
 
 from ..backends.base import Backend, Progress, StepProgram
 from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload
-from .base import Measurement, Scenario, big_rate, flops_per_sample, median_ms, rate, s
+from .base import IterationScenario, Measurement, big_rate, flops_per_sample, median_ms, rate, s
 
 
-class StepScenario(Scenario):
+class StepScenario(IterationScenario):
     name = "step"
 
     def __init__(self, backend: Backend, workload: Workload, batch_size: int, warmup: int, iterations: int,
@@ -53,9 +53,6 @@ class StepScenario(Scenario):
         self.iterations = iterations
         self.progress = progress or Progress()
         self.clock = clock
-
-    def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
-        return {"steps": self.iterations, "warmup_steps": self.warmup}
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         backend, metrics, w = self.backend, m.metrics, self.workload
