@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import csv
 import http.server
 import io
@@ -17,6 +18,7 @@ import pytest
 
 from dlbench.analysis.frame import COLUMNS, load_results
 from dlbench.contract.fragment import with_run_id, write
+from dlbench.contract.tomlio import format_datetime, parse_datetime
 from dlbench.contract.validate import validate_run
 from dlbench.store.synthetic import synthetic_run
 
@@ -35,6 +37,8 @@ def make_run(i: int, kind: str, name: str | None, compute: float, version: int =
                   device_name=name or CPU, status=status, batch_size=batch, epochs=epochs, precision=precision)
     result["metrics"] = {"total_s": compute + 5, "compute_s": compute,
                          "throughput_samples_per_s": 60000 * epochs / compute}
+    started = parse_datetime(run["started_at"])  # the run lasts as long as its parts (plausibility)
+    run["finished_at"] = format_datetime(started + datetime.timedelta(seconds=compute + 10))
     if status != "ok":
         result["metrics"] = {}
         result["message"] = "CUDA out of memory"
