@@ -48,7 +48,7 @@ import numpy as np
 
 from dlbench.contract.atomic import fsync_dir
 from dlbench.runner.data.datasets import Arrays, DatasetError, combined_sha256, default_cache_dir
-from dlbench.runner.data.download import CHUNK, STALE_PART_S, DownloadError, fetch
+from dlbench.runner.data.download import CHUNK, STALE_PART_S, DownloadError, fetch, file_sha256
 
 SIDE = 32
 PIXELS = 3 * SIDE * SIDE   # bytes of one image
@@ -136,7 +136,7 @@ def _archive_ok(spec: CifarSpec, archive: Path, notes: list[str]) -> bool:
         problem = f"{size} bytes, expected {spec.archive_size}"
     else:
         try:
-            digest = _file_sha256(archive)
+            digest = file_sha256(archive)
         except OSError as exc:
             notes.append(f"{archive}: cannot read ({exc.strerror or exc})")
             return False
@@ -146,14 +146,6 @@ def _archive_ok(spec: CifarSpec, archive: Path, notes: list[str]) -> bool:
     notes.append(f"{archive}: {problem}; removed it")
     archive.unlink(missing_ok=True)
     return False
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_folder(spec: CifarSpec, folder: Path) -> Arrays:

@@ -47,6 +47,15 @@ def join_url(mirror: str, filename: str) -> str:
     return mirror if mirror.endswith(filename) else mirror.rstrip("/") + "/" + filename
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in CHUNK-sized pieces (archives of gigabytes never sit in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def fetch(mirrors: Sequence[str], dest: Path, sha256: str, *, retries: int = 3, backoff: float = 1.0,
           timeout: float = 30.0, progress: bool = False) -> Path:
     """Download `dest.name` from the first mirror that delivers bytes with the given SHA-256.

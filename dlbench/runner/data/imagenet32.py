@@ -48,7 +48,7 @@ import numpy as np
 
 from dlbench.runner.data.cifar10 import planar_to_hwc
 from dlbench.runner.data.datasets import Arrays, DatasetError, combined_sha256, default_cache_dir
-from dlbench.runner.data.download import CHUNK
+from dlbench.runner.data.download import file_sha256
 
 SIDE = 32
 PIXELS = 3 * SIDE * SIDE
@@ -144,7 +144,7 @@ def _sources(folder: Path, split: SplitSpec) -> list[Source]:
     size = archive.stat().st_size
     if size != split.size:
         raise _Rejected(f"{archive}: {size} bytes, expected {split.size}; an incomplete or other copy")
-    digest = _file_sha256(archive)
+    digest = file_sha256(archive)
     if digest != split.sha256:
         raise _Rejected(f"{archive}: checksum mismatch (got sha256 {digest}, expected {split.sha256})")
     try:
@@ -172,14 +172,6 @@ def _unique(where: Path, entries: list[Source]) -> list[Source]:
     if twice:
         raise _Rejected(f"{where}: more than one .npz file named {', '.join(twice)}; keep one of each")
     return entries
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_split(split: SplitSpec, sources: list[Source], digests: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
