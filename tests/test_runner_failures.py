@@ -131,3 +131,36 @@ def test_ctrl_c_writes_nothing_and_exits_130(tmp_path, framework):
     # No saved model or other temporary file of the runner left (the frameworks may keep their own caches there).
     assert [p.name for p in Path(tmp).iterdir() if p.name.startswith(("dlbench", "tmp"))] == []
     assert proc.stdout.read() == b""
+
+
+# The runner on a machine that misreports its memory: `system.memory_bytes` (64 MiB) below the process's own peak.
+SMALL_MACHINE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from dlbench.runner.system import probe
+measured = probe.probe_system
+def misreported(*args, **kwargs):
+    system = measured(*args, **kwargs)
+    system["memory_bytes"] = 64 * 2**20
+    return system
+probe.probe_system = misreported
+import dlbench.cli.run
+sys.exit(dlbench.cli.run.main(sys.argv[2:]))
+"""
+
+
+def test_a_fragment_the_check_would_reject_is_kept_and_the_user_told_why(tmp_path):
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, "-c", SMALL_MACHINE, str(REPO), "fwdbwd-lenet5", "--framework", "torch",
+                           "--device", "cpu", "--batch-size", "2", "--warmup", "1", "--iterations", "2",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (fragment,) = tmp_path.iterdir()
+    assert done.stdout.startswith(f"wrote {fragment}")
+    line = next(l for l in done.stderr.splitlines() if "host-memory-exceeds" in l or "exceeds the system" in l)
+    assert line.startswith(f"{fragment}:") and "results[0].metrics.peak_host_rss_bytes" in line, line
+    assert "was written, but the pull-request check will reject it" in done.stderr
+    assert "Traceback" not in done.stderr
+    # What CI would say of it, the same rule.
+    checked = run_tool("validate", str(fragment))
+    assert checked.returncode == 1 and "exceeds the system's memory_bytes" in checked.stdout + checked.stderr

@@ -293,7 +293,28 @@ def run(argv: list[str] | None) -> int:
     results = record["results"]
     print(f"wrote {display_path(path)}")
     print(summary(results))
+    if not _accepted(path):
+        return 1
     return 0 if all(r["status"] == "ok" for r in results) else 1
+
+
+def _accepted(path: Path) -> bool:
+    """Validate the fragment written as the pull-request check will (its plausibility rules included), so the
+    user hears of a rejection before opening a pull request.
+
+    The measurement is real, so the fragment is kept either way; a rule failing on it is a runner bug or a rule
+    too strict for this machine, and the message asks for a report instead of a pull request.
+    """
+    from ..contract.validate import validate_fragment
+
+    checked = validate_fragment(path)
+    for problem in checked.notices + checked.problems:
+        print(problem.format(), file=sys.stderr)
+    if checked.problems:
+        print(f"run.py: {display_path(path)} was written, but the pull-request check will reject it for the "
+              "problem(s) above; please report this (a runner bug, or a rule too strict for this machine) with the "
+              "fragment attached instead of opening a pull request with it", file=sys.stderr)
+    return not checked.problems
 
 
 def main(argv: list[str] | None = None) -> int:
