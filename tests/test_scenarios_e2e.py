@@ -51,6 +51,23 @@ def _run(key: tuple[str, str], tmp_path_factory) -> tuple:
 FRAMEWORKS = ("torch", "tensorflow")
 
 
+def _iteration_stats(r: dict, names: tuple[str, ...]) -> dict:
+    """The result's iteration_stats, checked for its arithmetic: exactly `names`, one entry per timed iteration
+    of every repeat, ordered, and agreeing with `metrics` (one repeat) or lying within the repeats' figures."""
+    its = r["iteration_stats"]
+    assert tuple(its) == names
+    for name, entry in its.items():
+        assert list(entry) == ["median", "min", "max", "iqr", "p95", "count"]
+        assert entry["count"] == r["steps"] * r["repeats"]
+        assert 0 < entry["min"] <= entry["median"] <= entry["p95"] <= entry["max"] and entry["iqr"] >= 0
+        metric = "latency_p50_ms" if name == "latency_ms" else name
+        if metric in r["metrics"] and r["repeats"] == 1:
+            assert entry["median"] == r["metrics"][metric]
+        elif metric in r["metrics"]:
+            assert r["stats"][metric]["min"] <= entry["median"] <= r["stats"][metric]["max"]
+    return its
+
+
 @pytest.mark.parametrize("key", list(RUNS), ids=lambda key: "-".join(key))
 def test_fragment_validates_and_the_summary_is_printed(key, tmp_path_factory):
     scenario, framework, done, fragment, record = _run(key, tmp_path_factory)
@@ -87,6 +104,10 @@ def test_step_records_its_parts_throughput_and_options(framework, tmp_path_facto
     else:
         assert (r["precision"], r["compile"], r["repeats"]) == ("mixed-bf16", "xla", 1)
         assert "stats" not in r
+    # 2 timed steps x the repeats, pooled
+    its = _iteration_stats(r, ("forward_ms", "backward_ms", "optimizer_ms", "step_ms"))
+    assert its["step_ms"]["count"] == (4 if framework == "torch" else 2)
+    assert f"{m['step_ms']:.3f} ({its['step_ms']['iqr']:.3f})" in done.stdout
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -99,6 +120,9 @@ def test_infer_records_load_latency_percentiles_and_throughput(framework, tmp_pa
     m = r["metrics"]
     assert m["inference_load_s"] > 0
     assert 0 < m["latency_p50_ms"] <= m["latency_p95_ms"] <= m["latency_p99_ms"]
+    # on the CPU each batched pass is timed too (no synchronization to add); 3 inputs, 3 passes, one repeat
+    its = _iteration_stats(r, ("latency_ms", "batch_ms"))
+    assert its["latency_ms"]["p95"] == m["latency_p95_ms"] and its["batch_ms"]["count"] == 3
     assert m["throughput_samples_per_s"] > 0
     assert m["achieved_flops_per_s"] == pytest.approx(LENET5_FLOPS * m["throughput_samples_per_s"], rel=1e-2)
     if framework == "torch":
@@ -118,8 +142,11 @@ def test_peak_writes_matmul_per_precision_and_bandwidth_in_one_fragment(framewor
     assert "fp32" in [r["precision"] for r in matmuls]
     for r in matmuls:
         assert r["model"] == "matmul-2048" and r["metrics"]["achieved_flops_per_s"] > 0
-        assert (r["steps"], r["warmup_steps"], r["batch_size"], r["dataset"]) == (2, 1, 1, "synthetic")
+        assert (r["steps"], r["warmup_steps"], r["dataset"]) == (2, 1, "synthetic")
         assert "parameters" not in r and "flops_per_sample" not in r
+    for r in results:  # a matrix product or a copy has no batch; each of the 2 operations is timed
+        assert "batch_size" not in r
+        assert _iteration_stats(r, ("operation_ms",))["operation_ms"]["count"] == 2
     assert bandwidth["model"] == ("copy-256mib" if framework == "torch" else "add-256mib")
     assert bandwidth["metrics"]["bandwidth_bytes_per_s"] > 0
     assert "TFLOP/s" in done.stdout and "GB/s" in done.stdout

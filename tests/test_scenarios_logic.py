@@ -12,7 +12,7 @@ from dlbench.contract.fragment import with_run_id
 from dlbench.contract.validate import validate_run
 from dlbench.runner import launcher, workloads
 from dlbench.runner.backends.base import Backend, Device, StepProgram
-from dlbench.runner.report import result_records
+from dlbench.runner.report import result_records, summary
 from dlbench.runner.scenarios import PeakScenario, StepScenario
 from dlbench.runner.scenarios.base import percentile
 from dlbench.runner.system.probe import probe_system, provenance
@@ -179,3 +179,44 @@ def test_percentiles_interpolate_linearly():
     assert percentile(samples, 50) == 50.5
     assert percentile(samples, 99) == pytest.approx(99.01)
     assert percentile([3.0], 95) == 3.0
+
+
+def test_step_records_each_timed_iteration_and_pools_the_repeats():
+    backend = ScriptedBackend()
+    workload = workloads.get("fwdbwd-lenet5")
+    scenario = StepScenario(backend, workload, batch_size=8, warmup=1, iterations=3, clock=backend.clock)
+    outcome = launcher.launch(scenario, repeats=2, seed=0)
+    assert [len(m.iterations["step_ms"]) for m in outcome.measurements] == [3, 3]
+    results = result_records(workload, backend, "Scripted CPU", 8, 2, outcome, scenario.counts(outcome.measurements),
+                             scenario="step")
+    (result,) = results
+    its = result["iteration_stats"]
+    assert list(its) == ["forward_ms", "backward_ms", "optimizer_ms", "step_ms"]
+    assert its["step_ms"] == {"median": 35.0, "min": 35.0, "max": 35.0, "iqr": 0.0, "p95": 35.0, "count": 6}
+    assert all(its[name]["median"] == result["metrics"][name] for name in its)
+    assert "| 35.000 (0.000)" in summary(results) and "Step ms (IQR)" in summary(results)
+
+
+def test_peak_times_each_operation_where_it_adds_no_synchronization_and_has_no_batch():
+    backend = ScriptedBackend()
+    scenario = PeakScenario(backend, workloads.get("peak"), warmup=1, iterations=4, clock=backend.clock)
+    outcome = launcher.launch(scenario, repeats=1, seed=0)
+    results = _validated(backend, workloads.get("peak"), outcome, scenario, 1)
+    assert all("batch_size" not in r for r in results)
+    by = {(r["benchmark"], r["precision"]): r["iteration_stats"]["operation_ms"] for r in results}
+    assert by["peak-matmul", "fp32"] == {"median": 500.0, "min": 500.0, "max": 500.0, "iqr": 0.0, "p95": 500.0,
+                                         "count": 4}
+    assert by["peak-bandwidth", "fp32"]["median"] == 250.0
+    assert "| matmul-128 " in summary(results)  # the table needs no batch
+
+    # A device where every mark would synchronize it (MPS, TensorFlow on a GPU): the loop is timed as a whole only.
+    backend = ScriptedBackend()
+    backend.device = Device("mps", "mps")
+    scenario = PeakScenario(backend, workloads.get("peak"), warmup=0, iterations=2, clock=backend.clock)
+    outcome = launcher.launch(scenario, repeats=1, seed=0)
+    # 3 parts x 4 timer reads (part start, loop start, loop end, part end): none per operation
+    assert backend.events.count("sync") == 3 * 4
+    results = result_records(workloads.get("peak"), backend, "Apple M1", 1, 1, outcome, scenario.counts([]),
+                             scenario="peak")
+    assert all("iteration_stats" not in r and r["metrics"]["achieved_flops_per_s" if r["benchmark"] ==
+               "peak-matmul" else "bandwidth_bytes_per_s"] > 0 for r in results)

@@ -7,6 +7,7 @@ other layer (store, analysis, runner, importers, cli) may import it.
 - `schema.py`: the JSON Schemas in `schema/`, loading them and validating records against them;
 - `schema_docs.py`: `schema/README.md`, the field reference generated from the schemas;
 - `checks.py`: checks on a run that a JSON Schema cannot express;
+- `stats.py`: the order statistics (percentiles, the `iteration_stats` summary) runner and checks share;
 - `validate.py`: validating fragments and the merged dataset (every problem in every file);
 - `problems.py`: problems found in input files, and how they are reported;
 - `fragment.py`: one run as one TOML file named after its content-derived id;

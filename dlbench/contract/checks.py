@@ -1,4 +1,15 @@
-"""Checks on a run that a JSON Schema cannot express."""
+"""Checks on a run that a JSON Schema cannot express.
+
+Check codes (stable): `id-mismatch`, `future-time`, `time-order`, `phases-exceed-total`, `epoch-count`; of
+`stats` (spread over repeats) `repeat-count`, `stat-order`, `stat-median`, `stat-orphan`; of `iteration_stats`
+(spread over timed iterations):
+
+- `iteration-order`: min <= median <= max, and median <= p95 <= max where p95 is given;
+- `iteration-count`: count = steps x repeats, where the result records both;
+- `iteration-median`: with one repeat, the median equals the figure `metrics` records from the same iterations
+  (`latency_ms`: median = latency_p50_ms, p95 = latency_p95_ms); with several, it lies between the repeats'
+  smallest and largest figure (`stats.<metric>.min` and `.max`).
+"""
 
 from __future__ import annotations
 
@@ -77,3 +88,40 @@ def _check_result(result: dict[str, Any], path: tuple, add) -> None:
                 "metrics holds the median over repeats", "stat-median")
         elif name not in m:
             add(spath, f"has no matching metrics.{name}: add the median there", "stat-orphan")
+    _check_iterations(result, path, add)
+
+
+# The figures of `metrics` that summarize a per-iteration timing, by the timing and the summary field.
+ITERATION_METRICS = {"forward_ms": {"median": "forward_ms"}, "backward_ms": {"median": "backward_ms"},
+                     "optimizer_ms": {"median": "optimizer_ms"}, "step_ms": {"median": "step_ms"},
+                     "latency_ms": {"median": "latency_p50_ms", "p95": "latency_p95_ms"}}
+
+
+def _check_iterations(result: dict[str, Any], path: tuple, add) -> None:
+    """`iteration_stats`: each summary ordered, counting steps x repeats, and agreeing with `metrics`."""
+    m, stats = result.get("metrics", {}), result.get("stats", {})
+    repeats, steps = result.get("repeats"), result.get("steps")
+    for name, it in result.get("iteration_stats", {}).items():
+        ipath = path + ("iteration_stats", name)
+        p95 = it.get("p95")
+        if not it["min"] <= it["median"] <= it["max"] or (p95 is not None and not it["median"] <= p95 <= it["max"]):
+            shown = ", ".join(f"{k} = {it[k]}" for k in ("min", "median", "p95", "max") if k in it)
+            add(ipath, f"{shown}: min <= median <= p95 <= max must hold; the summary was edited by hand or computed "
+                "wrongly — regenerate the fragment with runners/run.py", "iteration-order")
+        if repeats is not None and steps is not None and it["count"] != steps * repeats:
+            add(ipath + ("count",), f"{it['count']} iterations, but steps = {steps} x repeats = {repeats} makes "
+                f"{steps * repeats}: iteration_stats pools every timed iteration of every repeat; regenerate the "
+                "fragment", "iteration-count")
+        for key, metric in ITERATION_METRICS.get(name, {}).items():
+            if key not in it or metric not in m:
+                continue
+            if (repeats or 1) == 1 and it[key] != m[metric]:
+                add(ipath + (key,), f"{it[key]} differs from metrics.{metric} = {m[metric]}: with one repeat both "
+                    "are computed from the same iterations and rounded alike; regenerate the fragment",
+                    "iteration-median")
+            elif key == "median" and (repeats or 1) > 1 and metric in stats and \
+                    not stats[metric]["min"] <= it[key] <= stats[metric]["max"]:
+                add(ipath + (key,), f"{it[key]} lies outside the repeats' figures of metrics.{metric} "
+                    f"({stats[metric]['min']} to {stats[metric]['max']}, stats.{metric}): the median of the pooled "
+                    "iterations lies between the smallest and largest repeat's median; regenerate the fragment",
+                    "iteration-median")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Any
 
+from ..contract import stats as order_stats
 from .launcher import LAUNCHER, STRATEGY, Outcome
 from .scenarios.base import MS_DIGITS, SECONDS_DIGITS, Measurement
 from .workloads.base import Workload
@@ -18,6 +18,8 @@ REPEATED = ("total_s", "load_s", "compute_s", "eval_s", "inference_load_s", "inf
 # Memory high-water marks: the highest over the repeats.
 PEAKS = ("peak_host_rss_bytes", "peak_device_allocated_bytes", "peak_device_reserved_bytes", "peak_device_used_bytes")
 PER_EPOCH = ("epoch_s", "epoch_accuracy")
+# Scenarios whose results have no batch (a peak result times one matrix product or copy per iteration).
+NO_BATCH = ("peak",)
 
 
 def _round(name: str, value: float) -> float:
@@ -32,13 +34,21 @@ def _round(name: str, value: float) -> float:
 
 def stat(name: str, samples: list[float]) -> dict[str, Any]:
     """Median, min, max, IQR (from 2 samples on; quartiles by linear interpolation) and the samples."""
-    out: dict[str, Any] = {"median": _round(name, statistics.median(samples)), "min": min(samples),
+    out: dict[str, Any] = {"median": _round(name, order_stats.median(samples)), "min": min(samples),
                            "max": max(samples)}
     if len(samples) >= 2:
-        q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
-        out["iqr"] = _round(name, max(q3 - q1, 0.0))
+        out["iqr"] = _round(name, order_stats.iqr(samples))
     out["samples"] = list(samples)
     return out
+
+
+def iteration_stats(repeats: list[dict[str, list[float]]]) -> dict[str, Any]:
+    """`iteration_stats`: per timing, the summary of the per-iteration milliseconds of every repeat pooled
+    (count = iterations x repeats), rounded as `metrics` rounds milliseconds. A timing that some repeat lacks
+    is left out (its count would not be iterations x repeats)."""
+    names = list(dict.fromkeys(k for r in repeats for k in r))
+    return {name: order_stats.spread([x for r in repeats for x in r[name]], MS_DIGITS)
+            for name in names if repeats and all(r.get(name) for r in repeats)}
 
 
 def summarize(measured: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -60,7 +70,7 @@ def summarize(measured: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
     for name in PER_EPOCH:
         lists = [m[name] for m in measured if name in m]
         if len(lists) == len(measured) and lists:
-            metrics[name] = [_round(name, statistics.median(column)) for column in zip(*lists)]
+            metrics[name] = [_round(name, order_stats.median(column)) for column in zip(*lists)]
     return metrics, stats
 
 
@@ -108,7 +118,8 @@ def _base(workload: Workload, backend: Any, device_name: str, batch_size: int, r
     })
     if getattr(backend, "channels_last", False) is True:
         result["channels_last"] = True
-    result["batch_size"] = batch_size
+    if scenario not in NO_BATCH:
+        result["batch_size"] = batch_size
     for key in ("epochs", "steps", "warmup_steps"):
         if key in counts:
             result[key] = counts[key]
@@ -117,13 +128,15 @@ def _base(workload: Workload, backend: Any, device_name: str, batch_size: int, r
 
 
 def _finish(result: dict[str, Any], status: str, message: str | None, metrics: dict[str, Any],
-            stats: dict[str, Any]) -> dict[str, Any]:
+            stats: dict[str, Any], iterations: dict[str, Any] | None = None) -> dict[str, Any]:
     result["status"] = status
     if status != "ok":
         result["message"] = message or status
     result["metrics"] = metrics
     if stats:
         result["stats"] = stats
+    if iterations:
+        result["iteration_stats"] = iterations
     return result
 
 
@@ -136,7 +149,8 @@ def result_records(workload: Workload, backend: Any, device_name: str, batch_siz
     if not keys:
         if outcome.status == "ok":
             metrics, stats = summarize([m.metrics for m in outcome.measurements])
-            return [_finish(base, "ok", None, metrics, stats)]
+            return [_finish(base, "ok", None, metrics, stats,
+                            iteration_stats([m.iterations for m in outcome.measurements]))]
         return [_finish(base, outcome.status, outcome.message, _kept(outcome.failed.metrics), {})]
     results = []
     for key in keys:
@@ -152,7 +166,7 @@ def result_records(workload: Workload, backend: Any, device_name: str, batch_siz
                                    outcome.message, _kept(parts[-1].metrics), {}))
         else:
             metrics, stats = summarize([p.metrics for p in parts])
-            results.append(_finish(result, "ok", None, metrics, stats))
+            results.append(_finish(result, "ok", None, metrics, stats, iteration_stats([p.iterations for p in parts])))
     return results
 
 
@@ -172,11 +186,12 @@ COLUMNS = (("Workload", None), ("Framework", None), ("Device", None), ("Epoch / 
            ("Total s", "total_s"), ("Load s", "load_s"), ("Calc s", "compute_s"), ("Eval s", "eval_s"),
            ("Acc", "accuracy"), ("Samples/s", "throughput_samples_per_s"), ("Peak RSS", "peak_host_rss_bytes"),
            ("Peak device", "peak_device_allocated_bytes"), ("Status", None))
-# The columns of the other scenarios (the train scenario's are COLUMNS).
+# The columns of the other scenarios (the train scenario's are COLUMNS). A column titled "(IQR)" shows the
+# median and, in brackets, the interquartile range over the timed iterations (iteration_stats) where recorded.
 SCENARIO_COLUMNS = {
     "step": (("Workload", None), ("Framework", None), ("Device", None), ("Precision", None), ("Batch", None),
              ("Forward ms", "forward_ms"), ("Backward ms", "backward_ms"), ("Optimizer ms", "optimizer_ms"),
-             ("Step ms", "step_ms"), ("Samples/s", "throughput_samples_per_s"),
+             ("Step ms (IQR)", "step_ms"), ("Samples/s", "throughput_samples_per_s"),
              ("TFLOP/s", "achieved_flops_per_s"), ("Peak device", "peak_device_allocated_bytes"),
              ("Status", None)),
     "infer": (("Workload", None), ("Framework", None), ("Device", None), ("Precision", None), ("Batch", None),
@@ -218,10 +233,18 @@ def _fixed(result: dict[str, Any]) -> dict[str, str]:
     return {"Workload": result["benchmark"], "Benchmark": result["benchmark"],
             "Framework": f"{result['framework']} {result['framework_version']}",
             "Device": f"{result['device_name']} ({result['device_kind']})",
-            "Epoch / Batch": f"{result.get('epochs', '-')} / {result['batch_size']}",
+            "Epoch / Batch": f"{result.get('epochs', '-')} / {result.get('batch_size', '-')}",
             "Precision": result["precision"] + (" channels-last" if result.get("channels_last") else "")
             + ("" if result.get("compile") in ("eager", "tf.function", None) else f" {result['compile']}"),
-            "Batch": str(result["batch_size"]), "Size": result["model"], "Status": result["status"]}
+            "Batch": str(result.get("batch_size", "-")), "Size": result["model"], "Status": result["status"]}
+
+
+def _metric_cell(title: str, key: str, result: dict[str, Any]) -> str:
+    """A metric's cell; in an "(IQR)" column followed by the IQR over the timed iterations, when recorded."""
+    value, spread = result["metrics"].get(key), result.get("iteration_stats", {}).get(key)
+    if title.endswith("(IQR)") and value is not None and spread is not None:
+        return f"{_cell(key, value)} ({_cell(key, spread['iqr'])})"
+    return _cell(key, value)
 
 
 def summary(results: list[dict[str, Any]]) -> str:
@@ -230,14 +253,14 @@ def summary(results: list[dict[str, Any]]) -> str:
     titles = [title for title, _ in columns]
     rows = []
     for result in results:
-        fixed, m = _fixed(result), result["metrics"]
-        rows.append([fixed[title] if key is None else _cell(key, m.get(key)) for title, key in columns])
+        fixed = _fixed(result)
+        rows.append([fixed[title] if key is None else _metric_cell(title, key, result) for title, key in columns])
     widths = [max(len(t), *(len(r[i]) for r in rows)) for i, t in enumerate(titles)]
     row = lambda values: "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"  # noqa: E731
     lines = [row(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(row(r) for r in rows)]
     first = results[0]
     if first.get("repeats", 1) > 1 and any(r["status"] == "ok" for r in results):
-        lines.append(f"(medians of {first['repeats']} repeats; spread in the fragment's stats)")
+        lines.append(f"(medians of {first['repeats']} repeats; spread in the fragment's stats and iteration_stats)")
     for result in results:
         if result["status"] != "ok":
             lines.append(f"{result['status']}: {result.get('message', '')}")

@@ -233,6 +233,12 @@ class Backend(ABC):
         """The timer of a loop's iterations (see Marks)."""
         return Marks(iterations, points, self.synchronize)
 
+    def quiet_marks(self, iterations: int, points: int) -> Marks | None:
+        """Marks that add no device synchronization to the loop they time, or None where every mark would
+        synchronize the device. Here: the CPU's (synchronizing it is a no-op); the PyTorch backend adds CUDA
+        events. Loops timed as a whole (infer's batches, peak's operations) time each iteration only then."""
+        return self.marks(iterations, points) if self.device.kind == "cpu" else None
+
     # -- the infer scenario -------------------------------------------------------------------------------
     def fresh_model(self, model: str, seed: int) -> Any:
         """A freshly built model (seeded initialisation) on the device."""

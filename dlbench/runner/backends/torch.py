@@ -162,6 +162,11 @@ class TorchBackend(Backend):
             return CudaEventMarks(iterations, points, self.synchronize)
         return Marks(iterations, points, self.synchronize)
 
+    def quiet_marks(self, iterations: int, points: int) -> Marks | None:
+        if self._gpu():
+            return CudaEventMarks(iterations, points, self.synchronize)
+        return super().quiet_marks(iterations, points)
+
     # -- data ---------------------------------------------------------------------------------------------
     def to_device(self, arrays: Any, plan: Any = None) -> DeviceData:
         dev = self.device.handle

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
-import statistics
 from dataclasses import dataclass, field
 from typing import Any, Sequence
+
+from ...contract.stats import percentile
 
 SECONDS_DIGITS = 6
 MS_DIGITS = 4
@@ -19,6 +19,7 @@ class Part:
 
     fields: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
+    iterations: dict[str, list[float]] = field(default_factory=dict)  # as in Measurement
     status: str = "ok"
     message: str | None = None
 
@@ -32,6 +33,9 @@ class Measurement:
     dataset_sha256: str | None = None
     train_samples: int | None = None
     parts: dict[str, Part] = field(default_factory=dict)  # scenarios with several results (peak), by key
+    # Timings taken once per timed iteration, in milliseconds, unrounded, by iteration_stats name (step_ms,
+    # latency_ms, ...): the report pools them over the repeats into the result's `iteration_stats`.
+    iterations: dict[str, list[float]] = field(default_factory=dict)
 
 
 class Scenario:
@@ -83,19 +87,32 @@ def ms(seconds: float) -> float:
     return round(max(seconds, 0.0) * 1000.0, MS_DIGITS)
 
 
-def median_ms(samples: Sequence[float]) -> float:
-    return ms(statistics.median(samples))
+def to_ms(seconds: Sequence[float]) -> list[float]:
+    """Per-iteration durations in seconds as unrounded milliseconds (not negative): what `iterations` holds."""
+    return [max(t, 0.0) * 1000.0 for t in seconds]
 
 
-def percentile(samples: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation between order statistics (numpy's default)."""
-    ordered = sorted(samples)
-    if not ordered:
-        return math.nan
-    pos = (len(ordered) - 1) * q / 100.0
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+def ms_figure(samples_ms: Sequence[float], q: float = 50) -> float:
+    """The q-th percentile (default: the median) of per-iteration milliseconds, as recorded in `metrics`:
+    computed and rounded as dlbench.contract.stats.spread does, so one repeat's figure equals its
+    `iteration_stats` entry."""
+    return round(percentile(samples_ms, q), MS_DIGITS)
+
+
+class _NoMarks:
+    """Stands in for Marks where timing each iteration would add a device synchronization: marks nothing."""
+
+    def mark(self, i: int, j: int) -> None:
+        pass
+
+    def intervals(self) -> None:
+        return None
+
+
+def marks_or_none(backend: Any, iterations: int, points: int) -> Any:
+    """The backend's synchronization-free marks for a loop (Backend.quiet_marks), or a stand-in that marks
+    nothing (its `intervals()` is None) where it has none."""
+    return backend.quiet_marks(iterations, points) or _NoMarks()
 
 
 def rate(value: float) -> float:

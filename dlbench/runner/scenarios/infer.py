@@ -11,11 +11,14 @@
    copy it to the device, make it the model's input there (to float in [0, 1], plus the workload's resize or
    central crop), the forward pass with the predicted class (inference mode; autocast for fp16/bf16; the traced
    function in TensorFlow), and a device synchronization. `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms`
-   are percentiles of the N latencies (linear interpolation; p99 means little below 100 inputs).
+   are percentiles of the N latencies (linear interpolation; p99 means little below 100 inputs); the result's
+   `iteration_stats.latency_ms` summarizes them (median = p50, p95, min, max, IQR, count).
 4. Throughput at the batch size: a batch made of the decoded inputs (repeated to fill it) is put on the
    device once, then K untimed and N timed forward passes; the device is synchronized at both ends of the timed
    loop only. `throughput_samples_per_s` = batch x N / that time; `achieved_flops_per_s` = the model's forward
-   FLOPs per sample x the throughput.
+   FLOPs per sample x the throughput. Where each pass can be timed without synchronizing the device (CUDA
+   events on NVIDIA and AMD GPUs in PyTorch; the clock on a CPU), `iteration_stats.batch_ms` summarizes the
+   passes; on other devices (MPS, TensorFlow on a GPU) it is left out rather than add synchronizations.
 `total_s` is the wall time of the whole repeat (files, model, both loops).
 """
 
@@ -30,7 +33,7 @@ from ..backends.base import Backend, Progress
 from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload, plan
-from .base import IterationScenario, Measurement, big_rate, flops_per_sample, ms, percentile, rate, s
+from .base import IterationScenario, Measurement, big_rate, flops_per_sample, marks_or_none, ms_figure, rate, s, to_ms
 
 
 class InferenceScenario(IterationScenario):
@@ -105,17 +108,23 @@ class InferenceScenario(IterationScenario):
                     predict(backend.model_input(decode(path)[None], steps))
                     sync()
                     latencies.append(clock() - start)
-            metrics["latency_p50_ms"] = ms(percentile(latencies, 50))
-            metrics["latency_p95_ms"] = ms(percentile(latencies, 95))
-            metrics["latency_p99_ms"] = ms(percentile(latencies, 99))
+            m.iterations["latency_ms"] = to_ms(latencies)
+            for q in (50, 95, 99):
+                metrics[f"latency_p{q}_ms"] = ms_figure(m.iterations["latency_ms"], q)
 
             batch = backend.model_input(images[np.arange(self.batch_size) % len(images)], steps)
             for _ in range(self.warmup):
                 predict(batch)
+            marks = marks_or_none(backend, self.iterations, 2)
             with timer.phase("throughput"):
-                for _ in range(self.iterations):
+                for i in range(self.iterations):
+                    marks.mark(i, 0)
                     predict(batch)
+                    marks.mark(i, 1)
             loop_s = timer.last("throughput")
+            rows = marks.intervals()
+            if rows is not None:
+                m.iterations["batch_ms"] = to_ms([r[0] for r in rows])
             samples_per_s = self.batch_size * self.iterations / loop_s if loop_s > 0 else 0.0
             metrics["throughput_samples_per_s"] = rate(samples_per_s)
             flops = flops_per_sample(w.model)

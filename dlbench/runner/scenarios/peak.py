@@ -16,8 +16,12 @@
   copy (assigning a tensor to a variable shares its buffer, moving nothing; an op that makes a new tensor
   allocates it, which on the CPU measures page faults, not bandwidth), so it adds in place, `dst += src`
   (`assign_add`: reads both, writes one, 3 x size per pass; model `add-<MiB>mib`).
-The model of each result names the operation and its size (`matmul-8192`, `copy-1024mib`, `add-256mib`);
-batch_size is 1 (one operation per timed iteration). A part that fails (out of memory, an unsupported kernel) is
+The model of each result names the operation and its size (`matmul-8192`, `copy-1024mib`, `add-256mib`); a
+peak result has no batch_size (an operation has no batch). Where each operation can be timed without
+synchronizing the device (CUDA events on NVIDIA and AMD GPUs in PyTorch; the clock on a CPU, in both
+frameworks), `iteration_stats.operation_ms` summarizes the N operations (median, min, max, IQR, p95, count);
+elsewhere (MPS, TensorFlow on a GPU) it is left out rather than add synchronizations to the loop, whose
+wall time alone gives the rate. A part that fails (out of memory, an unsupported kernel) is
 recorded as that result's status; the others are still measured.
 """
 
@@ -32,7 +36,7 @@ from ..backends.base import Backend, Progress, UsageError
 from ..memory import peak_host_rss_bytes
 from ..timing import PhaseTimer
 from ..workloads.base import Workload
-from .base import IterationScenario, Measurement, Part, big_rate, classify, failure_message, s
+from .base import IterationScenario, Measurement, Part, big_rate, classify, failure_message, marks_or_none, s, to_ms
 
 
 class PeakScenario(IterationScenario):
@@ -94,11 +98,17 @@ class PeakScenario(IterationScenario):
             op = make()
             for _ in range(self.warmup):
                 op()
+            marks = marks_or_none(backend, self.iterations, 2)
             with timer.phase("loop"):
-                for _ in range(self.iterations):
+                for i in range(self.iterations):
+                    marks.mark(i, 0)
                     op()
+                    marks.mark(i, 1)
             t = timer.last("loop")
             part.metrics.update(metrics(t) if t > 0 else {})
+            rows = marks.intervals()
+            if rows is not None:
+                part.iterations["operation_ms"] = to_ms([r[0] for r in rows])
             part.metrics["total_s"] = s(timer.read() - begin)
             part.metrics.update(backend.peak_memory())
             part.metrics["peak_host_rss_bytes"] = peak_host_rss_bytes()

@@ -22,7 +22,9 @@ loop of N steps after K warm-up steps, the device synchronized around each step 
 on the CPU its calls return when done, so this costs nothing there).
 
 Metrics: `forward_ms`, `backward_ms`, `optimizer_ms`, `step_ms` are medians over the timed iterations (`step_ms`
-of each iteration's whole step, so not exactly the sum of the three medians). `throughput_samples_per_s` = batch
+of each iteration's whole step, so not exactly the sum of the three medians); the same per-iteration times give
+the result's `iteration_stats` (median, min, max, IQR, p95, count; with several repeats, the iterations of all
+repeats pooled: dlbench.runner.report). `throughput_samples_per_s` = batch
 x N / the wall time of the whole timed loop (its own timer, device synchronized at both ends; not a mean of
 per-step rates); `throughput_tokens_per_s` = that x the sequence length for token models; `achieved_flops_per_s`
 = 3 x the model's forward FLOPs per sample x the throughput (training = forward + backward at twice the forward).
@@ -38,7 +40,7 @@ from ..backends.base import Backend, Progress, StepProgram
 from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload
-from .base import IterationScenario, Measurement, big_rate, flops_per_sample, median_ms, rate, s
+from .base import IterationScenario, Measurement, big_rate, flops_per_sample, ms_figure, rate, s, to_ms
 
 
 class StepScenario(IterationScenario):
@@ -67,11 +69,9 @@ class StepScenario(IterationScenario):
                 parts, steps, loop_s = self._fused(program, timer)
             else:
                 parts, steps, loop_s = self._inside(program, timer)
-            forward, backward, optimizer = parts
-            metrics["forward_ms"] = median_ms(forward)
-            metrics["backward_ms"] = median_ms(backward)
-            metrics["optimizer_ms"] = median_ms(optimizer)
-            metrics["step_ms"] = median_ms(steps)
+            for name, seconds in zip(("forward_ms", "backward_ms", "optimizer_ms", "step_ms"), (*parts, steps)):
+                m.iterations[name] = to_ms(seconds)
+                metrics[name] = ms_figure(m.iterations[name])
             samples_per_s = program.samples * self.iterations / loop_s if loop_s > 0 else 0.0
             metrics["throughput_samples_per_s"] = rate(samples_per_s)
             if program.tokens_per_sample:
