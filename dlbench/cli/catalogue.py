@@ -1,0 +1,204 @@
+"""`python tools/run_catalogue.py`: run the workload catalogue (or a chosen part of it) on this machine, one
+`runners/run.py` process per workload, framework and precision, and report what each one wrote.
+
+Made for a machine lent for a short time (a GPU for a quarter of an hour): one prepared command runs everything
+and writes every fragment into one folder, to be copied back and merged. Each run is a separate process, so one
+that crashes, runs out of memory or exceeds `--timeout` costs only itself. Every fragment written is validated
+as the pull-request check validates it (schema, rules, plausibility).
+
+An outcome per run:
+  ok / oom / error   the runner wrote a fragment with that status (oom and error are results too)
+  invalid            it wrote a fragment the check would reject (a runner bug: please report it)
+  skipped            the runner refused the options as a usage error (e.g. --precision tf32 on a CPU)
+  not run            the runner wrote nothing (e.g. a dataset that is not on this machine and cannot be fetched)
+  timeout            killed after --timeout seconds; nothing was written
+Exit status: 0 when no run ended as error, invalid or timeout; 1 otherwise; 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..contract.paths import REPO_ROOT
+from ..contract.problems import display_path
+from ..contract.tomlio import read_toml
+from ..contract.validate import validate_fragment
+from ..runner.backends.base import PRECISIONS
+from ..runner.workloads import WORKLOADS, Workload
+from .common import guarded
+
+RUNNER = REPO_ROOT / "runners" / "run.py"
+FRAMEWORKS = ("torch", "tensorflow")
+SCENARIOS = ("train", "step", "infer", "peak")
+FAILED = frozenset({"error", "invalid", "timeout"})
+
+# --smoke: the least work that still runs every part of a scenario (a check that everything runs, not a result).
+SMOKE = {"train": ["--epochs", "1"], "step": ["--batch-size", "2", "--warmup", "1", "--iterations", "2"],
+         "infer": ["--batch-size", "2", "--warmup", "1", "--iterations", "3"],
+         "peak": ["--warmup", "1", "--iterations", "2"]}
+
+
+@dataclass
+class Planned:
+    workload: Workload
+    framework: str
+    precision: str | None        # None: the runner's default (peak: every precision the device has)
+    command: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.workload.name} {self.framework} {self.precision or 'default'}"
+
+
+@dataclass
+class Outcome:
+    planned: Planned
+    outcome: str
+    seconds: float
+    fragment: Path | None = None
+    detail: str = ""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_catalogue.py", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder every fragment is written to (made if missing)")
+    p.add_argument("--framework", dest="frameworks", action="append", choices=FRAMEWORKS, default=[],
+                   help="framework to run with (repeatable; default: both)")
+    p.add_argument("--workload", dest="workloads", action="append", default=[], metavar="ID",
+                   help="a workload to run (repeatable; default: every one, see runners/run.py --list)")
+    p.add_argument("--scenario", dest="scenarios", action="append", choices=SCENARIOS, default=[],
+                   help="run only the workloads of this scenario (repeatable)")
+    p.add_argument("--precision", dest="precisions", action="append", choices=PRECISIONS, default=[],
+                   help="run each workload at this precision (repeatable; default: the runner's, fp32). The peak "
+                        "workload ignores it and measures every precision the device has")
+    p.add_argument("--device", default="auto", help="passed to runners/run.py --device (default: auto)")
+    p.add_argument("--smoke", action="store_true",
+                   help="the smallest settings that run every part of each scenario (train: 1 epoch; step: batch 2, "
+                        "1 + 2 iterations; infer: batch 2, 1 + 3 inputs; peak: 1 + 2 operations): a check that "
+                        "everything runs, not a measurement to publish")
+    p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
+                   help="seconds a single run may take before it is stopped (default: 1800)")
+    p.add_argument("--dry-run", action="store_true", help="print the commands and run nothing")
+    return p
+
+
+def plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Planned]:
+    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"--workload: unknown workload(s) {', '.join(unknown)}; see runners/run.py --list")
+    chosen = [WORKLOADS[w] for w in dict.fromkeys(args.workloads)] if args.workloads else list(WORKLOADS.values())
+    if args.scenarios:
+        chosen = [w for w in chosen if w.scenario in args.scenarios]
+    if not chosen:
+        parser.error("no workload matches the --workload and --scenario given")
+    out: list[Planned] = []
+    for w in chosen:
+        precisions = [None] if w.scenario == "peak" or not args.precisions else list(dict.fromkeys(args.precisions))
+        for framework in dict.fromkeys(args.frameworks or FRAMEWORKS):
+            for precision in precisions:
+                cmd = [sys.executable, str(RUNNER), w.name, "--framework", framework, "--device", args.device,
+                       "--out", str(args.out)]
+                if precision is not None:
+                    cmd += ["--precision", precision]
+                if args.smoke:
+                    cmd += SMOKE[w.scenario]
+                out.append(Planned(w, framework, precision, cmd))
+    return out
+
+
+def execute(p: Planned, out: Path, timeout: float) -> Outcome:
+    """Run one planned command; classify what it left in `out`."""
+    before = set(out.iterdir())
+    started = time.monotonic()
+    proc = subprocess.Popen(p.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        return Outcome(p, "timeout", time.monotonic() - started, detail=f"stopped after {timeout:g} s")
+    seconds = time.monotonic() - started
+    written = sorted(set(out.iterdir()) - before)
+    last = _last_line(stderr)
+    if proc.returncode == 2:
+        return Outcome(p, "skipped", seconds, detail=last)
+    if not written:
+        return Outcome(p, "not run", seconds, detail=last or f"exit status {proc.returncode}, nothing written")
+    fragment = written[0]
+    checked = validate_fragment(fragment)
+    if checked.problems:
+        return Outcome(p, "invalid", seconds, fragment, checked.problems[0].format())
+    results = read_toml(fragment, display_path(fragment)).data.get("results", [])
+    statuses = sorted({r.get("status", "?") for r in results})
+    worst = next((s for s in ("error", "timeout", "oom") if s in statuses), statuses[0] if statuses else "?")
+    failed = [r for r in results if r.get("status") != "ok"]
+    return Outcome(p, worst, seconds, fragment, failed[0].get("message", "") if failed else "")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a run that took too long, and whatever it started (its own session)."""
+    for sig, wait in ((signal.SIGINT, 30), (signal.SIGKILL, 30)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.communicate(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def table(outcomes: list[Outcome]) -> str:
+    rows = [("workload", "framework", "precision", "outcome", "seconds", "fragment / detail")]
+    for o in outcomes:
+        where = display_path(o.fragment) if o.fragment else ""
+        rows.append((o.planned.workload.name, o.planned.framework, o.planned.precision or "default", o.outcome,
+                     f"{o.seconds:.1f}", "; ".join(x for x in (where, o.detail) if x)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
+
+
+def run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be more than 0 seconds")
+    planned = plan(args, parser)
+    if args.dry_run:
+        for p in planned:
+            print(" ".join(p.command))
+        return 0
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {args.out}: cannot make the folder ({exc.strerror or exc})")
+    if not args.out.is_dir():
+        parser.error(f"--out {args.out}: not a folder")
+    outcomes = []
+    for i, p in enumerate(planned, 1):
+        o = execute(p, args.out, args.timeout)
+        outcomes.append(o)
+        print(f"[{i}/{len(planned)}] {p.label}: {o.outcome} ({o.seconds:.1f} s)", flush=True)
+    print(table(outcomes))
+    counts = {k: sum(o.outcome == k for o in outcomes) for k in dict.fromkeys(o.outcome for o in outcomes)}
+    print(", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 1 if any(o.outcome in FAILED for o in outcomes) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded(lambda: run(argv))

@@ -1,0 +1,67 @@
+"""`tools/run_catalogue.py`: the whole catalogue (or a part) as one command, one runner process per run, each
+fragment validated, an outcome per run. Real runner processes on the CPU, tiny (--smoke)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import run_tool
+from dlbench.contract.tomlio import read_toml
+from dlbench.runner.workloads import WORKLOADS
+
+
+def test_dry_run_plans_every_workload_per_framework_and_precision(tmp_path):
+    done = run_tool("run_catalogue", "--out", str(tmp_path / "out"), "--dry-run", "--precision", "fp32",
+                    "--precision", "bf16")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    peak = [line for line in lines if " peak " in line]
+    others = [line for line in lines if " peak " not in line]
+    assert len(peak) == 2 and all("--precision" not in line for line in peak)  # peak measures every precision
+    assert len(others) == (len(WORKLOADS) - 1) * 2 * 2
+    assert sum("--framework tensorflow --device auto" in line and "--precision bf16" in line for line in others) \
+        == len(WORKLOADS) - 1
+    assert not (tmp_path / "out").exists()  # a dry run makes nothing
+
+
+def test_usage_errors_name_the_option(tmp_path):
+    done = run_tool("run_catalogue", "--out", str(tmp_path), "--workload", "no-such-workload")
+    assert done.returncode == 2 and "--workload: unknown workload(s) no-such-workload" in done.stderr
+    done = run_tool("run_catalogue", "--out", str(tmp_path), "--workload", "peak", "--scenario", "train")
+    assert done.returncode == 2 and "no workload matches" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_smoke_runs_write_valid_fragments_and_a_refused_option_is_skipped(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    done = run_tool("run_catalogue", "--out", str(out), "--workload", "fwdbwd-lenet5", "--workload", "peak",
+                    "--framework", "torch", "--device", "cpu", "--smoke", "--precision", "fp32", "--precision",
+                    "tf32", timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    progress = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    assert [line.split(" (")[0] for line in progress] == [
+        "[1/3] fwdbwd-lenet5 torch fp32: ok", "[2/3] fwdbwd-lenet5 torch tf32: skipped", "[3/3] peak torch default: ok"]
+    assert "tf32" in next(line for line in done.stdout.splitlines() if " skipped " in line)  # the runner's reason
+    assert done.stdout.rstrip().endswith("2 ok, 1 skipped")
+    fragments = sorted(out.iterdir())
+    assert len(fragments) == 2
+    benchmarks = sorted(r["benchmark"] for f in fragments for r in read_toml(f, "fragment").data["results"])
+    assert benchmarks[0] == "fwdbwd-lenet5" and {"peak-matmul", "peak-bandwidth"} <= set(benchmarks)
+    checked = run_tool("validate", *map(str, fragments))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="stops the run's process group")
+def test_a_run_past_its_timeout_is_stopped_and_reported(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    # GPT-2 small at its default batch: 10 + 50 steps of about 7 TFLOP each; no CPU finishes them in 5 s.
+    done = run_tool("run_catalogue", "--out", str(out), "--workload", "fwdbwd-gpt2-small", "--framework", "torch",
+                    "--device", "cpu", "--timeout", "5", timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[1/1] fwdbwd-gpt2-small torch default: timeout" in done.stdout
+    assert "stopped after 5 s" in done.stdout
+    assert list(out.iterdir()) == []
