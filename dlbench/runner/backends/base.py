@@ -153,7 +153,40 @@ class Backend(ABC):
     def configure(self, options: RunOptions, workload: Any = None) -> None:
         """Check that this framework and device can do `options` for `workload` (UsageError naming the option
         and the reason otherwise) and apply them (TensorFloat-32 switches, mixed-precision policies)."""
+        self.check_options(options, workload)
         self.options = options
+
+    def check_options(self, options: RunOptions, workload: Any = None) -> None:
+        """The checks every framework shares: TensorFloat-32 and bfloat16 only where the device has them, and
+        channels-last only for networks that take images. A backend adds its own before calling this."""
+        precision = options.precision
+        if precision == "tf32" and not self._has_tf32():
+            raise UsageError(f"--precision tf32: {self._device_words()} has no TensorFloat-32 (NVIDIA compute "
+                             "capability 8.0 or later); use --precision fp32")
+        if precision == "bf16" and not self._has_bf16():
+            raise UsageError(f"--precision bf16: {self._device_words()} has no bfloat16 arithmetic; use "
+                             "--precision fp16 or fp32")
+        if options.channels_last and workload is not None and workload.input.tokens:
+            raise UsageError(f"--channels-last: {workload.model} is not a convolutional network (its input is "
+                             "token ids)")
+
+    def _capability(self) -> tuple[int, int]:
+        """The device's CUDA compute capability; (0, 0) for any device that is not an NVIDIA GPU."""
+        return (0, 0)
+
+    def _has_tf32(self) -> bool:
+        return self.device.kind == "cuda" and self._capability() >= (8, 0)
+
+    def _has_bf16(self) -> bool:
+        """Whether the device runs bfloat16 arithmetic: CPUs do (slowly without bf16 instructions)."""
+        return True
+
+    def _device_words(self) -> str:
+        """The device as a usage error names it."""
+        if self.device.kind == "cuda":
+            cc = self._capability()
+            return f"this device ({self.device.raw_name}, compute capability {cc[0]}.{cc[1]})"
+        return f"this device ({self.device.kind})"
 
     @abstractmethod
     def select_device(self, request: DeviceRequest) -> Device:

@@ -103,33 +103,18 @@ class TensorFlowBackend(Backend):
         details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[self.device.index])
         return tuple(details.get("compute_capability", (0, 0)))
 
-    def _has_tf32(self) -> bool:
-        return self.device.kind == "cuda" and self._capability() >= (8, 0)
-
     def _has_bf16(self) -> bool:
         if self.device.kind == "cuda":
             return self._capability() >= (8, 0)
         return True  # CPU (slowly without bf16 instructions), ROCm and Metal kernels run bfloat16
 
-    def _device_words(self) -> str:
-        if self.device.kind == "cuda":
-            cc = self._capability()
-            return f"this device ({self.device.raw_name}, compute capability {cc[0]}.{cc[1]})"
-        return f"this device ({self.device.kind})"
-
     def configure(self, options: RunOptions, workload: Any = None) -> None:
         if options.channels_last:
             raise UsageError("--channels-last: PyTorch only (Keras models take channels-last (NHWC) input "
                              "already); drop it for --framework tensorflow")
-        precision = options.precision
-        if precision == "tf32" and not self._has_tf32():
-            raise UsageError(f"--precision tf32: {self._device_words()} has no TensorFloat-32 (NVIDIA compute "
-                             "capability 8.0 or later); use --precision fp32")
-        if precision == "bf16" and not self._has_bf16():
-            raise UsageError(f"--precision bf16: {self._device_words()} has no bfloat16 arithmetic; use "
-                             "--precision fp16 or fp32")
+        self.check_options(options, workload)
         self.options = options
-        tf.config.experimental.enable_tensor_float_32_execution(precision == "tf32")
+        tf.config.experimental.enable_tensor_float_32_execution(options.precision == "tf32")
 
     @contextmanager
     def _on_device(self) -> Iterator[None]:

@@ -95,33 +95,15 @@ class TorchBackend(Backend):
     def _capability(self) -> tuple[int, int]:
         return tuple(torch.cuda.get_device_capability(self.device.index)) if self.device.kind == "cuda" else (0, 0)
 
-    def _has_tf32(self) -> bool:
-        return self.device.kind == "cuda" and self._capability() >= (8, 0)
-
     def _has_bf16(self) -> bool:
         if self._gpu():
             return bool(torch.cuda.is_bf16_supported(including_emulation=False))
         return True  # the CPU and MPS kernels run bfloat16 (on CPUs without bf16 instructions, slowly)
 
-    def _device_words(self) -> str:
-        if self.device.kind == "cuda":
-            cc = self._capability()
-            return f"this device ({self.device.raw_name}, compute capability {cc[0]}.{cc[1]})"
-        return f"this device ({self.device.kind})"
-
     def configure(self, options: RunOptions, workload: Any = None) -> None:
-        precision = options.precision
-        if precision == "tf32" and not self._has_tf32():
-            raise UsageError(f"--precision tf32: {self._device_words()} has no TensorFloat-32 (NVIDIA compute "
-                             "capability 8.0 or later); use --precision fp32")
-        if precision == "bf16" and not self._has_bf16():
-            raise UsageError(f"--precision bf16: {self._device_words()} has no bfloat16 arithmetic; use "
-                             "--precision fp16 or fp32")
-        if options.channels_last and workload is not None and workload.input.tokens:
-            raise UsageError(f"--channels-last: {workload.model} is not a convolutional network (its input is "
-                             "token ids)")
+        self.check_options(options, workload)
         self.options = options
-        self._apply_tf32(precision == "tf32")
+        self._apply_tf32(options.precision == "tf32")
 
     def _apply_tf32(self, on: bool) -> None:
         # Set explicitly, both of them, so that the recorded precision is true: PyTorch's defaults are TF32 off
