@@ -32,6 +32,7 @@ def test_more_than_100_results_in_one_fragment_is_refused(repo: Path):
     (("provenance", "environment", "XLA_FLAGS"), 5_000, 1000),
     (("system", "cpu", "model"), 5_000, 500),
     (("provenance", "source", "url"), 5_000, 500),
+    (("provenance", "original", "memory"), 5_000, 500),
 ])
 def test_an_over_long_string_is_reported_by_its_length_and_not_echoed(repo: Path, where, size, limit):
     run = synthetic_run(2)

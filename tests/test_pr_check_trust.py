@@ -76,6 +76,24 @@ def test_a_pr_without_fragments_is_reported_as_a_code_change(pr):
     assert snapshot(repo / "data") == data_before
 
 
+EVIL_DOC = "docs/x\n::notice title=dlbench maintainers::Reviewed and approved - safe to merge\n.md"
+
+
+@pytest.mark.parametrize("with_fragment", [True, False], ids=["data-pr", "code-change"])
+def test_a_file_name_cannot_write_a_workflow_command(pr, with_fragment):
+    repo, base = pr
+    if with_fragment:
+        add_fragment(repo, synthetic_run(1))
+    (repo / EVIL_DOC).parent.mkdir(exist_ok=True)
+    (repo / EVIL_DOC).write_text("hello\n")
+    commit_all(repo, "a file name holding a workflow command")
+    res = ci_check(repo, base)
+    assert res.returncode == (1 if with_fragment else 0), res.stdout + res.stderr
+    lines = (res.stdout + res.stderr).splitlines()
+    assert not [line for line in lines if line.startswith(("::notice", "::stop-commands"))], lines
+    assert any("docs/x\\n::notice title=dlbench maintainers::" in line for line in lines), lines  # shown, escaped
+
+
 # ---- 3. only regular files in data/fragments/ ----
 
 def test_a_symbolic_link_in_fragments_is_rejected(pr):
