@@ -11,7 +11,7 @@ const app = $("app");
 const params = new URLSearchParams(location.search);
 const apiBase = (params.get("api") || app.dataset.api || "data/api/v1").replace(/\/+$/, "");
 const ctx = { repo: params.get("repo") || app.dataset.repo || "" };
-const controls = { workload: $("workload"), framework: $("framework"), device: $("device"), status: $("status"), metric: $("metric") };
+const controls = { workload: $("workload"), framework: $("framework"), device: $("device"), status: $("status"), metric: $("metric"), hideOutliers: $("hide-outliers") };
 const state = { index: null, rows: [], columns: [], sort: { key: params.get("sort") || "", dir: params.get("dir") === "desc" ? "desc" : "asc" }, loading: 0 };
 const cache = new Map();
 const initial = { framework: params.get("framework"), metric: params.get("metric") }; // used by the first load only
@@ -44,17 +44,28 @@ function filtered() {
   const framework = controls.framework.value;
   const status = controls.status.value;
   const device = controls.device.value.trim().toLowerCase();
+  const hideOutliers = controls.hideOutliers.checked;
   return state.rows.filter(
     (r) =>
       (!framework || r.framework === framework) &&
       (!status || r.status === status) &&
-      (!device || String(r.device).toLowerCase().includes(device)),
+      (!device || String(r.device).toLowerCase().includes(device)) &&
+      !(hideOutliers && r.outlier === true),
   );
+}
+
+// The rule of the outlier and corroboration columns, in words, from the index (docs/api.md).
+function describeRule(rule) {
+  if (!rule) return "";
+  return `An outlier lies more than ${rule.k} × ${rule.mad_scale} median absolute deviations from the median of ` +
+    `the ok results of its device and setting (groups of ${rule.min_group} or more; “not judged” in smaller ones). ` +
+    `“Corroborated by” counts the independent runs (another commit or contributor, or another source) within ` +
+    `${rule.margin * 100} % of a result. Both are read on the workload’s headline metric.`;
 }
 
 function saveToUrl() {
   const p = new URLSearchParams(location.search);
-  const values = { workload: controls.workload.value, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, metric: controls.metric.value, sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
+  const values = { workload: controls.workload.value, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, metric: controls.metric.value, outliers: controls.hideOutliers.checked ? "hide" : "", sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
   for (const [k, v] of Object.entries(values)) v ? p.set(k, v) : p.delete(k);
   const query = p.toString();
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
@@ -102,7 +113,8 @@ async function selectWorkload(name) {
   if (token !== state.loading) return; // another workload was selected meanwhile
   const metrics = metricsIn(rows);
   state.rows = rows;
-  state.columns = columnsFor(metrics);
+  const judged = rows.some((r) => r.corroborated_by !== undefined);
+  state.columns = columnsFor(metrics, judged ? { metric: workload.outlier_metric, rule: state.index.outlier_rule } : null);
   const frameworks = [...new Set(rows.map((r) => r.framework))].sort();
   setOptions(controls.framework, frameworks.map((f) => [f, f]), true, initial.framework ?? controls.framework.value);
   const wantedMetric = initial.metric ?? (controls.metric.value || metrics[0]?.key);
@@ -128,8 +140,10 @@ async function main() {
   setOptions(controls.workload, workloads.map((w) => [w.name, `${w.name} (${w.result_count} results)`]), false, params.get("workload") || biggest);
   controls.device.value = params.get("device") || "";
   choose(controls.status, params.get("status"));
+  controls.hideOutliers.checked = params.get("outliers") === "hide";
+  $("outlier-rule").textContent = describeRule(state.index.outlier_rule);
   controls.workload.addEventListener("change", () => selectWorkload(controls.workload.value));
-  for (const name of ["framework", "status", "metric"]) controls[name].addEventListener("change", update);
+  for (const name of ["framework", "status", "metric", "hideOutliers"]) controls[name].addEventListener("change", update);
   controls.device.addEventListener("input", update);
   $("filters").addEventListener("submit", (e) => e.preventDefault());
   await selectWorkload(controls.workload.value);

@@ -3,9 +3,18 @@ import { commitUrl, metricValue, safeHttpUrl, shellJoin } from "./format.js";
 
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
 
+// Whether a row is an outlier of its group, in words: undefined for a row that takes no part (failed,
+// or without the workload's headline metric), "not judged" when its group is too small.
+export function outlierText(row) {
+  if (row.outlier === true) return "outlier";
+  if (row.outlier === false) return "no";
+  return row.corroborated_by === undefined ? undefined : "not judged";
+}
+
 // Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them,
-// status and provenance.
-export function columnsFor(metrics) {
+// the outlier and corroboration columns when `judgement` ({metric, rule} from the index, or null) is
+// given, status and provenance.
+export function columnsFor(metrics, judgement) {
   const metricCols = metrics.filter((m) => m.table).map((m) => ({
     key: m.key,
     label: m.label,
@@ -20,9 +29,44 @@ export function columnsFor(metrics) {
     { key: "precision", label: "Precision", value: (r) => text(r.precision) },
     { key: "batch_size", label: "Batch size", numeric: true, value: (r) => r.batch_size, format: (v) => String(v) },
     ...metricCols,
+    ...(judgement ? judgementColumns(judgement) : []),
     { key: "status", label: "Status", value: (r) => text(r.status), cell: statusCell },
     { key: "provenance", label: "Provenance", sortable: false, cell: provenanceCell },
   ];
+}
+
+function judgementColumns({ metric, rule }) {
+  const on = metric ? ` on ${metric}` : "";
+  return [
+    {
+      key: "outlier",
+      label: "Outlier",
+      value: outlierText,
+      cell: outlierCell,
+      title: rule
+        ? `More than ${rule.k} × ${rule.mad_scale} median absolute deviations from the median of its group ` +
+          `(same device and setting, at least ${rule.min_group} ok results)${on}`
+        : undefined,
+    },
+    {
+      key: "corroborated_by",
+      label: "Corroborated by",
+      numeric: true,
+      value: (r) => r.corroborated_by,
+      format: (v) => String(v),
+      title: rule
+        ? "Independent runs (another commit or contributor, or another source) " +
+          `within ${rule.margin * 100} % of this result${on}`
+        : undefined,
+    },
+  ];
+}
+
+function outlierCell(td, row) {
+  const value = outlierText(row);
+  if (value === undefined) return;
+  td.textContent = value;
+  td.className = value === "outlier" ? "outlier-yes" : value === "no" ? "outlier-no" : "outlier-unjudged";
 }
 
 // Rows sorted by a column; rows without a value come last in both directions; ties keep merge order.
@@ -48,6 +92,7 @@ export function renderHead(table, columns, sort, onSort) {
     th.scope = "col";
     th.dataset.key = col.key;
     if (col.numeric) th.className = "num";
+    if (col.title) th.title = col.title;
     if (col.sortable === false) {
       th.textContent = col.label;
     } else {
@@ -68,6 +113,7 @@ export function renderBody(table, rows, columns, ctx) {
   for (const row of rows) {
     const tr = document.createElement("tr");
     tr.dataset.runId = row.run_id;
+    if (row.outlier === true) tr.className = "outlier";
     for (const col of columns) {
       const td = document.createElement("td");
       td.dataset.key = col.key;

@@ -1,15 +1,18 @@
 """A small merged dataset for the page and JavaScript-client tests (real fragments, merged by tools/merge.py),
 and a loopback HTTP server to publish it from.
 
-Fourteen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
-name is an HTML injection string, one out-of-memory failure, one imported result with a source, and
-one run on a device of the other workload. Expected figures are computed from the runs themselves.
+Seventeen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
+name is an HTML injection string, one out-of-memory failure, one imported result with a source, one run
+on a device of the other workload, and three more runs of the first one's setting from other commits
+(total_s 1.03, 1.05 and 6 times its own: the last is an outlier of that group of four, the others
+corroborate each other and the first). Expected figures are computed from the runs themselves.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import functools
 import http.server
 import shutil
@@ -20,6 +23,7 @@ from typing import Any, Iterator
 from conftest import run_tool
 from dlbench.contract import fragment
 from dlbench.contract.fragment import with_run_id
+from dlbench.contract.tomlio import format_datetime, parse_datetime
 from dlbench.store.synthetic import synthetic_run
 
 INJECTION = "<img src=x onerror=alert(1)>"
@@ -27,6 +31,8 @@ WORKLOAD = "mnist-lenet5"
 OOM_MESSAGE = "CUDA out of memory. Tried to allocate 2.00 GiB"
 SOURCE_TITLE = "Deep learning hardware benchmark (blog post)"
 SOURCE_URL = "https://example.org/deep-learning-hardware-benchmark"
+REPEAT_FACTORS = (1.03, 1.05, 6.0)     # total_s of the repeats of run 0, as multiples of its own
+OUTLIER_FACTOR = 6.0
 
 
 def _edit(run: dict[str, Any], change) -> dict[str, Any]:
@@ -60,6 +66,17 @@ def _imported(run: dict[str, Any]) -> None:
     res["metrics"] = {"total_s": 200.5, "accuracy": 0.985}
 
 
+def _repeat(factor: float, commit: str):
+    """Run 0 again from another commit, with `factor` times its total_s (and a run long enough for it)."""
+    def change(run: dict[str, Any]) -> None:
+        run["provenance"]["git_commit"] = commit * 40
+        metrics = run["results"][0]["metrics"]
+        metrics["total_s"] = round(metrics["total_s"] * factor, 4)
+        started = parse_datetime(run["started_at"])
+        run["finished_at"] = format_datetime(started + datetime.timedelta(seconds=int(metrics["total_s"]) + 2))
+    return change
+
+
 def runs() -> list[dict[str, Any]]:
     out = []
     for i in range(10):
@@ -69,6 +86,8 @@ def runs() -> list[dict[str, Any]]:
     out.append(_edit(synthetic_run(12), _oom))            # mnist-lenet5 on the A100
     out.append(_edit(synthetic_run(14), _imported))       # mnist-lenet5, CPU, imported
     out.append(synthetic_run(16))                         # mnist-lenet5 on the RTX 3090
+    for factor, commit in zip(REPEAT_FACTORS, "abc"):      # mnist-lenet5 on the RTX 3050, as run 0
+        out.append(_edit(synthetic_run(0), _repeat(factor, commit)))
     return out
 
 

@@ -74,16 +74,45 @@ def test_output_is_deterministic(big_runs, big_api):
     assert again == big_api
 
 
-def test_appending_runs_leaves_earlier_parts_byte_identical(big_runs, big_api):
+JUDGED = ("outlier", "corroborated_by")      # what new runs of the same groups change in earlier rows
+
+
+def _rows(files: dict[str, bytes], workload: dict) -> list[dict]:
+    return [row for part in parts_of(files, workload) for row in part["results"]]
+
+
+def _unjudged(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in JUDGED} for row in rows]
+
+
+def test_appending_runs_keeps_earlier_rows_in_order_and_changes_only_their_judgements(big_runs, big_api):
     earlier = shards.build(big_runs[:N_EARLIER], "e" * 64)
+    old_index = json.loads(earlier[f"{API}/index.json"])
+    new_index = {w["name"]: w for w in json.loads(big_api[f"{API}/index.json"])["workloads"]}
+    for w in old_index["workloads"]:
+        old_rows, new_rows = _rows(earlier, w), _rows(big_api, new_index[w["name"]])
+        assert len(new_rows) > len(old_rows)
+        assert _unjudged(new_rows[:len(old_rows)]) == _unjudged(old_rows)
+        # New runs of the same devices and setting agree with earlier ones: their corroboration grows.
+        assert sum(a["corroborated_by"] < b["corroborated_by"] for a, b in zip(old_rows, new_rows)) > len(old_rows) / 2
+
+
+def test_appending_runs_of_new_groups_leaves_earlier_parts_byte_identical():
+    runs = [synthetic_run(i) for i in range(3000)]
+    bf16 = [_run_with(i, lambda r: r["results"][0].update(precision="bf16")) for i in range(2000, 3000)]
+    earlier = shards.build(runs[:2000], max_bytes=64 * 1024)
+    later = shards.build(runs[:2000] + bf16, max_bytes=64 * 1024)     # another setting: other groups
+    same_groups = shards.build(runs, max_bytes=64 * 1024)
     old_index = json.loads(earlier[f"{API}/index.json"])
     for w in old_index["workloads"]:
         *full, last = [f"{API}/{n}" for n in w["files"]]
-        assert all(earlier[path] == big_api[path] for path in full)
+        assert len(full) > 3 and all(earlier[path] == later[path] for path in full)
         # The last part only grows: its rows are a prefix of the same part after the append.
         old_rows = json.loads(earlier[last])["results"]
-        new_rows = json.loads(big_api[last])["results"]
+        new_rows = json.loads(later[last])["results"]
         assert len(new_rows) > len(old_rows) and new_rows[:len(old_rows)] == old_rows
+        # Runs of the same groups do change earlier parts: the corroboration of their rows.
+        assert any(earlier[path] != same_groups[path] for path in full)
 
 
 def _run_with(i: int, change) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
 from pathlib import Path
@@ -259,3 +260,44 @@ def test_fractions_of_peak_are_columns_and_a_chart_metric(page, served):
     expect(page.locator("#results tbody td[data-key='peak_fraction_catalogue']")).to_have_text("50.00 %")
     page.get_by_label("Chart metric").select_option("peak_fraction_catalogue")
     expect(page.locator("#chart-caption")).to_contain_text("higher is better")
+
+
+def test_outliers_and_corroboration_are_columns_and_outliers_can_be_hidden(page, served):
+    base, runs = served
+    open_page(page, base)
+    results = sitedata.results_of(runs, sitedata.WORKLOAD)
+    rtx = [(run, res) for run, res in results if res["device_name"] == "NVIDIA RTX 3050"]
+    totals = {run["run_id"]: res["metrics"]["total_s"] for run, res in rtx}
+    assert len(totals) == 4                     # run 0 and its three repeats from other commits
+    far = max(totals, key=totals.get)           # 6 times the others: the group's outlier
+    row = lambda run_id: page.locator(f"#results tbody tr[data-run-id='{run_id}']")  # noqa: E731
+    expect(row(far).locator("td[data-key='outlier']")).to_have_text("outlier")
+    expect(row(far)).to_have_class("outlier")
+    expect(row(far).locator("td[data-key='corroborated_by']")).to_have_text("0")
+    for run_id in set(totals) - {far}:          # each within 10 % of the two others, from other commits
+        expect(row(run_id).locator("td[data-key='outlier']")).to_have_text("no")
+        expect(row(run_id).locator("td[data-key='corroborated_by']")).to_have_text("2")
+    m1 = next(run for run, res in results if res["device_name"] == "Apple M1")
+    expect(row(m1["run_id"]).locator("td[data-key='outlier']")).to_have_text("not judged")   # alone in its group
+    oom = next(run for run, res in results if res["status"] == "oom")
+    expect(row(oom["run_id"]).locator("td[data-key='outlier']")).to_have_text("")           # takes no part
+    header = page.locator("#results thead th[data-key='outlier']")
+    expect(header).to_have_attribute("title", re.compile(r"More than 3\.5 × 1\.4826 median absolute .* on total_s$"))
+    expect(page.locator("#results thead th[data-key='corroborated_by']")).to_have_attribute(
+        "title", re.compile(r"within 10 % of this result on total_s$"))
+    expect(page.locator("#outlier-rule")).to_contain_text("more than 3.5 × 1.4826 median absolute deviations")
+    bar = page.locator("#chart g.bar-row[data-device='NVIDIA RTX 3050'] rect")
+    assert float(bar.get_attribute("data-value")) == pytest.approx(statistics.median(totals.values()))
+
+    page.get_by_label("Hide outliers").check()
+    expect(rows(page)).to_have_count(len(results) - 1)
+    expect(row(far)).to_have_count(0)
+    kept = [v for k, v in totals.items() if k != far]
+    assert float(bar.get_attribute("data-value")) == pytest.approx(statistics.median(kept))
+    assert "outliers=hide" in page.url
+    page.goto(page.url)                          # the choice survives a reload from the address
+    expect(page.locator("#summary")).to_contain_text("match the filters")
+    expect(page.get_by_label("Hide outliers")).to_be_checked()
+    expect(rows(page)).to_have_count(len(results) - 1)
+    page.get_by_label("Hide outliers").uncheck()
+    expect(rows(page)).to_have_count(len(results))

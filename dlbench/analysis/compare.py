@@ -22,6 +22,13 @@ exists, it stands in its own setting, as before. Every row's `setting` is the se
 
 Fractions of peak (`peak_fraction_catalogue`, `peak_fraction_measured`, `bandwidth_fraction_catalogue`,
 joined by the frame) are reported per row as the median over its results that have one and the metric.
+
+Outliers and corroboration (judged by the frame, rules in `dlbench.store.corroboration`, on the workload's
+headline metric, whatever metric is compared): each row counts its results that are outliers of their
+comparison group (`outliers`; None when none of them could be judged) and those of its n that at least
+one independent run agrees with (`corroborated`), and its note says both when not 0 ("1 outlier",
+"3 of 4 corroborated"). With `no_outliers`, outliers are left out of the row's n, median, spread and
+fractions (and so of the speedups); the row still counts them ("1 outlier left out").
 """
 
 from __future__ import annotations
@@ -29,21 +36,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..store import metrics as metric_rules
+from ..store.metrics import DEFAULT_METRICS, EPOCH_METRICS
 from .frame import DERIVED_COLUMNS, FRACTIONS, HIGHER_IS_BETTER, METRICS, unit_of
 
 SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs")
 CROSSABLE = ("framework", "precision", "batch_size")
 UNKNOWABLE = ("benchmark_version", "precision", "batch_size")    # an imported result may leave these unknown
-EPOCH_METRICS = frozenset({"total_s", "compute_s", "eval_s"})   # whole-run durations: they grow with epochs
 COMPARABLE = METRICS + DERIVED_COLUMNS                           # what --metric may name
-# The default metric: the first of these that every selected ok result has, else the first any has.
-DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_backward_ms", "forward_ms")
 # Fraction columns shown with a metric whatever the options (the others with `fractions=True`).
 METRIC_FRACTIONS = {"achieved_flops_per_s": ("peak_fraction_catalogue", "peak_fraction_measured"),
                     "bandwidth_bytes_per_s": ("bandwidth_fraction_catalogue",)}
 ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
-                        "iqr", "speedup", "failed", "few_results", "is_baseline", "note", "unknown",
-                        "setting") + FRACTIONS
+                        "iqr", "speedup", "failed", "outliers", "corroborated", "few_results", "is_baseline",
+                        "note", "unknown", "setting") + FRACTIONS
 
 
 class CompareError(Exception):
@@ -76,6 +82,8 @@ class Comparison:
     setting_keys: tuple = SETTING   # the fields that make a setting in this comparison
     across: tuple = ()              # setting fields compared across: part of each row instead
     fraction_columns: tuple = ()    # FRACTIONS shown as columns (every row has all FRACTIONS)
+    no_outliers: bool = False       # outliers left out of the rows' figures
+    outlier_metrics: tuple = ()     # the headline metrics the selected results are judged on
 
     @property
     def unit(self) -> str:
@@ -127,18 +135,17 @@ def _device_match(col, values: list[str]):
 
 
 def default_metric(df) -> str:
-    """The first of DEFAULT_METRICS that every selected ok result has, else the first that any has.
+    """The first of DEFAULT_METRICS that every selected ok result has, else the first that any has
+    (`dlbench.store.metrics.default_metric`, the rule the outliers are judged by too).
 
     So a selection of measured step results (throughput, step_ms, forward_ms, backward_ms) and imported
     ones (forward_ms and backward_ms only) is compared on forward_backward_ms, which all of them have.
     """
     ok = df[df["status"] == "ok"]
-    for metric in DEFAULT_METRICS:
-        if len(ok) and ok[metric].notna().all():
-            return metric
-    for metric in DEFAULT_METRICS:
-        if df[metric].notna().any():
-            return metric
+    metric = metric_rules.default_metric(lambda m: bool(len(ok)) and bool(ok[m].notna().all()),
+                                         lambda m: bool(df[m].notna().any()))
+    if metric is not None:
+        return metric
     present = [m for m in COMPARABLE if df[m].notna().any()]
     raise CompareError(f"the selected results have none of {', '.join(DEFAULT_METRICS)}; "
                        f"pass --metric with one they have: {', '.join(present) or 'none'}")
@@ -166,11 +173,12 @@ def setting_keys(metric: str, across: tuple = ()) -> tuple:
 
 
 def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
-            across: tuple = (), fractions: bool = False) -> Comparison:
+            across: tuple = (), fractions: bool = False, no_outliers: bool = False) -> Comparison:
     """Group the selected results (see the module docstring) and compute medians, spread and speedup.
 
     `fractions`: show the fractions of peak as columns whatever the metric (they are always in the rows;
-    shown by default with achieved_flops_per_s and bandwidth_bytes_per_s).
+    shown by default with achieved_flops_per_s and bandwidth_bytes_per_s). `no_outliers`: leave the
+    outliers out before the medians are taken.
     """
     bad = [k for k in across if k not in CROSSABLE]
     if bad:
@@ -193,7 +201,12 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     keys = list(skeys) + list(across) + ["device_label", "source"]
     rows: list[dict[str, Any]] = []
     for key, group in df.groupby(keys, dropna=False, sort=False):
-        values = group.loc[group["status"] == "ok", metric].astype("float64")
+        with_metric = group[group["status"] == "ok"]          # failed results were kept only for `failed`
+        flagged = with_metric["outlier"].fillna(False).astype(bool)
+        judged = int(with_metric["outlier"].notna().sum())
+        if no_outliers:
+            with_metric = with_metric[~flagged]
+        values = with_metric[metric].astype("float64")
         failed = group.loc[group["status"] != "ok", "status"].value_counts().sort_index()
         row = {k: _plain(v) for k, v in zip(keys, key)}
         first = group.iloc[0]
@@ -204,7 +217,9 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
         else:
             row.update(median=None, min=None, max=None, iqr=None)
         row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
-        with_metric = group[(group["status"] == "ok") & group[metric].notna()]
+        row["outliers"] = int(flagged.sum()) if judged else None
+        support = with_metric["corroborated_by"].dropna()
+        row["corroborated"] = int((support > 0).sum()) if len(support) else None
         for name in FRACTIONS:
             found = with_metric[name].dropna().astype("float64")
             row[name] = float(found.median()) if len(found) else None
@@ -220,6 +235,11 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
             notes.append(f"few results (n={row['n']} < {min_results})")
         if row["failed"]:
             notes.append(f"failed: {row['failed']}")
+        if row["outliers"]:
+            notes.append(f"{row['outliers']} outlier{'s' if row['outliers'] > 1 else ''}"
+                         + (" left out" if no_outliers else ""))
+        if row["corroborated"]:
+            notes.append(f"{row['corroborated']} of {row['n']} corroborated")
         if row["unknown"]:
             notes.append("compared across unknown settings: the source states no "
                          + ", ".join(k.replace("_", " ") for k in row["unknown"]))
@@ -230,7 +250,9 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     if fractions:
         shown = tuple(f for f in FRACTIONS if f in shown or f in METRIC_FRACTIONS["achieved_flops_per_s"]
                       or any(r[f] is not None for r in rows))
-    return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown)
+    judged_on = tuple(sorted(set(df.loc[df["status"] == "ok", "outlier_metric"].dropna())))
+    return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown,
+                      no_outliers, judged_on)
 
 
 def _is_unknown(value: Any) -> bool:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..store import corroboration as judging
 from ..store.labels import format_value
 from ..store.readme_table import escape as md_escape
 from .compare import ROW_FIELDS, Comparison, setting_of
@@ -79,6 +80,16 @@ def metric_line(c: Comparison) -> str:
     return line
 
 
+def judgement_line(c: Comparison) -> str:
+    """What the notes' outliers and corroborated results are, with the rule's constants."""
+    on = " / ".join(c.outlier_metrics) or "the workload's headline metric"
+    line = (f"notes: an outlier is more than {judging.K:g} x {judging.MAD_SCALE:g} MAD from the median of its "
+            f"group (same workload, device and setting, on {on}; groups of fewer than {judging.MIN_GROUP} ok "
+            f"results are not judged); a result is corroborated when an independent run (another commit or "
+            f"contributor, or another source) agrees with it within {judging.MARGIN * 100:g} %")
+    return line + ("; outliers are left out (--no-outliers)" if c.no_outliers else "")
+
+
 def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
     unit = c.unit
     source = row["source"] if row["kind"] == "measured" else f"imported: {row['source']}"
@@ -105,7 +116,7 @@ def _block_title(c: Comparison, setting: tuple, rows: list[dict[str, Any]]) -> s
 
 def to_text(c: Comparison) -> str:
     from tabulate import tabulate
-    out = [metric_line(c), ""]
+    out = [metric_line(c), judgement_line(c), ""]
     for setting, rows in _blocks(c):
         out.append(_block_title(c, setting, rows))
         table = [_cells(c, r, lambda s: s) for r in rows]
@@ -116,7 +127,7 @@ def to_text(c: Comparison) -> str:
 
 
 def to_markdown(c: Comparison) -> str:
-    out = [md_escape(metric_line(c)), ""]
+    out = [md_escape(metric_line(c)), "", md_escape(judgement_line(c)), ""]
     for setting, rows in _blocks(c):
         out += [f"**{md_escape(_block_title(c, setting, rows))}**", ""]
         out.append("| " + " | ".join(headers(c)) + " |")
@@ -145,8 +156,9 @@ def to_csv(c: Comparison) -> str:
 
 
 def to_json(c: Comparison) -> str:
+    rule = dict(judging.RULE, judged_on=list(c.outlier_metrics), left_out=c.no_outliers)
     doc = {"metric": c.metric, "unit": c.unit, "higher_is_better": c.higher_is_better, "baseline": c.baseline,
-           "min_results": c.min_results, "rows": c.rows}
+           "min_results": c.min_results, "outliers": rule, "rows": c.rows}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -188,6 +200,8 @@ def plot(c: Comparison, path: Path) -> None:
             text = f"n={r['n']}" + (f", {r['speedup']:.2f}x" if r["speedup"] is not None else "")
             if r["few_results"]:
                 text += " (few results)"
+            if r["outliers"]:
+                text += f", {r['outliers']} outlier(s)" + (" left out" if c.no_outliers else "")
             ax.annotate(text, (r["max"], y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
         ax.set_title(_block_title(c, setting, rows), fontsize=9, loc="left")
         ax.set_xlabel(f"{c.metric}{unit}, {'higher' if c.higher_is_better else 'lower'} is better")

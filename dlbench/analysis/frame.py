@@ -16,6 +16,12 @@ Some columns are joined when the dataset is read, never stored in it (DERIVED_CO
 - `peak_fraction_catalogue`, `peak_fraction_measured`, `bandwidth_fraction_catalogue`: the result's
   fractions of its device's peak, from the device catalogue (`catalogue/devices.toml`) and the dataset's
   `peak-matmul` results (the rules: `dlbench.contract.device_catalogue`). They change when the catalogue does.
+
+and some are judgements of a result against the others of its comparison group (JUDGEMENT_COLUMNS, the
+rules: `dlbench.store.corroboration`), so they change when other runs are merged: `outlier` (True/False,
+<NA> when its group is too small to judge), `corroborated_by` (how many independent runs agree with it),
+`group_size` and `outlier_metric` (the workload's headline metric they are judged on); all <NA> for a
+result that takes no part (failed, or without that metric).
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ from ..contract.device_catalogue import FRACTION_FIELDS, Catalogue, FractionJoin
 from ..contract.paths import REPO_ROOT
 from ..contract.schema import load as load_schema
 from ..contract.tomlio import parse_toml_bytes
+from ..store import metrics as metric_rules
+from ..store.corroboration import Judge
 from ..store.dataset import DatasetError, Layout, read_runs
 from ..store.labels import device_label, source_label
 from ..store.shards import device_of
 
 METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
 FRACTIONS: tuple[str, ...] = FRACTION_FIELDS
-DERIVED_COLUMNS: tuple[str, ...] = ("forward_backward_ms",) + FRACTIONS
+DERIVED_COLUMNS: tuple[str, ...] = metric_rules.DERIVED_METRICS + FRACTIONS
+JUDGEMENT_COLUMNS: tuple[str, ...] = ("outlier", "corroborated_by", "group_size", "outlier_metric")
 HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "accuracy",
                               "achieved_flops_per_s", "bandwidth_bytes_per_s"} | set(FRACTIONS))
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
@@ -42,13 +51,14 @@ RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_vers
                   "epochs", "steps", "warmup_steps", "repeats", "status", "message")
 COLUMNS: tuple[str, ...] = (
     ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
-     "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS +
+     "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS + JUDGEMENT_COLUMNS +
     ("cpu_model", "cpu_vendor", "cpu_logical_cores", "memory_bytes", "os", "os_version", "kernel", "arch",
      "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
      "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty"))
 INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
                    "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes", "accelerator_count",
-                   "accelerator_memory_bytes")
+                   "accelerator_memory_bytes", "corroborated_by", "group_size")
+BOOLEAN_COLUMNS = ("git_dirty", "outlier")
 FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
 _RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
                "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
@@ -77,6 +87,7 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
     catalogue = (catalogue if catalogue is not None else default_catalogue()).checked()
     rows = []
     read: list[tuple[dict[str, Any], dict[str, Any]]] = []     # (row, result) to join fractions to, at the end
+    judging = Judge()                                         # every result, judged at the end
     for run in runs:
         prov = run.get("provenance", {})
         source = prov.get("source", {})
@@ -100,9 +111,9 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
             row.update({k: result.get(k) for k in RESULT_COLUMNS})
             metrics = result.get("metrics", {})
             row.update({m: metrics.get(m) for m in METRICS})
-            if row["forward_ms"] is not None and row["backward_ms"] is not None:
-                row["forward_backward_ms"] = row["forward_ms"] + row["backward_ms"]
+            row.update(metric_rules.derived(metrics))
             row["device"] = device_of(run, result)
+            judging.add(run, result, row["device"])
             row["device_label"] = device_label(row["device"], result.get("device_kind"))
             acc = _accelerator_of(system, result, row["device"])
             if acc:
@@ -114,6 +125,10 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
     join = FractionJoin(catalogue, ((row["device"], result) for row, result in read))
     for row, result in read:
         row.update(join.fractions(row["device"], result))
+    for row, verdict in zip(rows, judging.judgements()):
+        if verdict is not None:
+            row.update(outlier=verdict.outlier, corroborated_by=verdict.corroborated_by,
+                       group_size=verdict.group_size, outlier_metric=verdict.metric)
     return rows
 
 
@@ -207,9 +222,11 @@ def frame(rows: list[dict[str, Any]]):
         df[col] = pd.array(df[col], dtype="Int64")
     for col in FLOAT_COLUMNS:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-    df["git_dirty"] = pd.array(df["git_dirty"], dtype="boolean")
+    for col in BOOLEAN_COLUMNS:
+        df[col] = pd.array(df[col], dtype="boolean")
     text = "str" if int(pd.__version__.split(".")[0]) >= 3 else object   # missing stays missing, never "nan"
+    typed = set(INTEGER_COLUMNS) | set(FLOAT_COLUMNS) | set(METRICS) | set(BOOLEAN_COLUMNS)
     for col in COLUMNS:
-        if col not in INTEGER_COLUMNS and col not in FLOAT_COLUMNS and col not in METRICS and col != "git_dirty":
+        if col not in typed:
             df[col] = df[col].astype(text)
     return df

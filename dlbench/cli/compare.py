@@ -10,6 +10,7 @@ from ..analysis.compare import COMPARABLE, DEFAULT_METRICS, CompareError, Filter
 from ..analysis.compare_output import FORMATS, PLOT_SUFFIXES, plot
 from ..analysis.frame import HIGHER_IS_BETTER, catalogue_for, frame, read_runs_from, result_rows
 from ..contract.device_catalogue import CatalogueError
+from ..store import corroboration as judging
 from ..store.dataset import DatasetError
 from .common import add_root, guarded
 
@@ -31,11 +32,21 @@ forward and backward times every one of them states).
 
 Fractions of peak (read against catalogue/devices.toml and the dataset's peak-matmul results; rules in
 docs/api.md) are shown as columns with --metric achieved_flops_per_s (of peak, catalogue and measured)
-and --metric bandwidth_bytes_per_s, and with --fractions for any metric. Examples:
+and --metric bandwidth_bytes_per_s, and with --fractions for any metric.
+
+Outliers and corroboration (rules in docs/api.md, "Outliers and corroboration"): every ok result is
+judged against its comparison group (same workload and version, device and setting) on the workload's
+headline metric, the default metric below. A row's note counts its outliers, results that lie more than
+{k:g} x {scale:g} median absolute deviations from their group's median (in groups of {min_group} or more;
+smaller ones are not judged), and its corroborated results, those that at least one independent run
+(another git commit or contributor; for imported results another source) agrees with within {margin:g} %:
+"1 outlier; 3 of 4 corroborated" (the JSON and CSV rows: "outliers", "corroborated"). --no-outliers leaves
+the outliers out before the medians are taken. Examples:
   python tools/compare.py --workload mnist-lenet5 --metric compute_s --baseline "Ryzen 5" --plot cmp.png
   python tools/compare.py --workload fwdbwd-alexnet --baseline "Titan X"
 Exit status: 0 success; 1 nothing matches the filters or the dataset cannot be read; 2 a usage error
-(such as an unknown --baseline device: the known ones are listed)."""
+(such as an unknown --baseline device: the known ones are listed).""".format(
+    k=judging.K, scale=judging.MAD_SCALE, min_group=judging.MIN_GROUP, margin=judging.MARGIN * 100)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also show each row's fractions of its device's peak (the median over its results that "
                         "have achieved_flops_per_s: of the catalogue peak at its precision x device count, and of "
                         "the measured peak-matmul ceiling), whatever the metric; '-' where a row has none")
+    c.add_argument("--no-outliers", action="store_true",
+                   help=f"leave out the results that are outliers before the medians are taken: more than "
+                        f"{judging.K:g} x {judging.MAD_SCALE:g} median absolute deviations (MAD) from the median "
+                        f"of the ok results of their workload, device and setting on the workload's headline "
+                        f"metric, in groups of {judging.MIN_GROUP} or more (when the MAD is 0, more than "
+                        f"{judging.MARGIN * 100:g} %% from the median); a row's note still counts them")
     c.add_argument("--min-results", type=int, default=3, metavar="N",
                    help="mark rows with fewer than N results as 'few results' (default: 3); they are still shown")
     out = p.add_argument_group("output")
@@ -116,7 +133,8 @@ def run(argv: list[str] | None) -> int:
         metric = args.metric or default_metric(selected)
         if args.metric is None:
             print(f"comparing {metric} (the default: pass --metric to choose another)", file=sys.stderr)
-        result = compare(selected, metric, args.baseline, args.min_results, tuple(args.across), args.fractions)
+        result = compare(selected, metric, args.baseline, args.min_results, tuple(args.across), args.fractions,
+                         args.no_outliers)
     except (DatasetError, CatalogueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -133,13 +151,15 @@ def run(argv: list[str] | None) -> int:
 
 
 def _list(df) -> None:
-    counts = df.groupby(["benchmark", "device_label"], dropna=False).size()
+    """Each workload, then its devices with their result counts and how many of those are outliers."""
+    flagged = df["outlier"].fillna(False).astype(bool).rename("outliers")
+    counts = flagged.groupby([df["benchmark"], df["device_label"]], dropna=False).agg(["size", "sum"])
     current = None
-    for (bench, label), n in counts.items():
+    for (bench, label), (n, outliers) in counts.iterrows():
         if bench != current:
             print(bench)
             current = bench
-        print(f"  {label}: {n} result(s)")
+        print(f"  {label}: {n} result(s)" + (f", {outliers} outlier(s)" if outliers else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,9 @@ or the cli.
 - `api.py`: `data/benchmark.json`;
 - `shards.py`: the sharded JSON API under `data/api/v1/`;
 - `readme_table.py`: the results tables in README.md;
+- `metrics.py`: derived metrics and the headline metric a workload is read on by default;
+- `corroboration.py`: whether a result is an outlier of its comparison group, and how many independent
+  runs agree with it (joined into the API's rows and the results frame);
 - `labels.py`: how values, devices and sources are labelled for people (README table and analysis);
 - `pr_check.py`: the pull-request check (changed files, new fragments, a dry-run merge);
 - `synthetic.py`: synthetic valid runs for tests, fixtures and benchmarks.

@@ -9,12 +9,17 @@ than MAX_SHARD_BYTES, and an index that names them (layout documented in docs/ap
     data/api/v1/devices.json                       the device catalogue (catalogue/devices.toml) as JSON
 
 A shard row is one result flattened to what a page shows: the device it ran on, its configuration,
-its scalar metrics and spread, its status and its provenance, and its fractions of peak (joined here
-with the device catalogue and the dataset's `peak-matmul` results: `dlbench.contract.device_catalogue`).
+its scalar metrics and spread, its status and its provenance, its fractions of peak (joined here
+with the device catalogue and the dataset's `peak-matmul` results: `dlbench.contract.device_catalogue`),
+and whether it is an outlier of its comparison group and how many independent runs agree with it
+(`corroboration.py`; the index names the metric each workload is judged on, and the rule's constants).
 A run with results of several workloads appears in the shards of each. Rows keep merge order and shards
-are filled in that order, so appending runs rewrites only a workload's last part (and the index); earlier
-parts stay byte-identical, unless the catalogue changed or a new `peak-matmul` result moved a measured
-ceiling, which changes the fractions of the rows read against it wherever they are.
+are filled in that order, so appending runs that change no earlier row rewrites only a workload's last
+part (and the index). Earlier rows do change, wherever they are, when the catalogue changed or a new
+`peak-matmul` result moved a measured ceiling (their fractions), and when a new result joins their
+comparison group (their `corroborated_by` when it agrees with them, their `outlier` when it moves the
+group's median or spread): most merges of measured runs do that, and a row that grows moves the part
+boundaries after it, so an earlier part stays byte-identical only when none of its rows' groups grew.
 Output is deterministic: sorted keys, UTF-8, no NaN, one row per line, a trailing newline.
 """
 
@@ -26,6 +31,7 @@ from typing import Any, Iterable
 
 from ..contract.device_catalogue import PEAK_MATMUL, Catalogue, FractionJoin
 from ..contract.schema import SCHEMA_VERSION
+from . import corroboration
 from .dataset import paused_gc
 
 API_VERSION = 1
@@ -111,15 +117,18 @@ def _has_rates(metrics: dict[str, Any]) -> bool:
     return "achieved_flops_per_s" in metrics or "bandwidth_bytes_per_s" in metrics
 
 
-def workload_rows(runs: Iterable[dict[str, Any]],
-                  catalogue: Catalogue | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Every result as a row, grouped by workload (benchmark id), in merge order, with its fractions of peak.
+def workload_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = None
+                  ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Every result as a row, grouped by workload (benchmark id), in merge order, with its fractions of
+    peak and its outlier and corroboration keys; and {workload: the metric it is judged on}.
 
-    The fractions need the measured ceilings of the whole dataset: they are joined once every row is
-    built, to the rows that have a rate metric, in one pass over the runs.
+    Both need the whole dataset (the measured ceilings, the comparison groups): they are joined once every
+    row is built, in one pass over the rows.
     """
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rated: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    every: list[dict[str, Any]] = []
+    judging = corroboration.Judge()
     for run in runs:
         results = run.get("results", [])
         if not results:
@@ -128,13 +137,18 @@ def workload_rows(runs: Iterable[dict[str, Any]],
         for i, result in enumerate(results):
             row = flatten(run, i, provenance)
             rows[result["benchmark"]].append(row)
+            every.append(row)
+            judging.add(run, result, row["device"])
             if _has_rates(row["metrics"]):
                 rated.append((row, result))
     join = FractionJoin(catalogue, ((row["device"], result) for row, result in rated
                                     if result.get("benchmark") == PEAK_MATMUL))
     for row, result in rated:
         row.update(join.fractions(row["device"], result))
-    return dict(rows)
+    for row, verdict in zip(every, judging.judgements()):
+        if verdict is not None:
+            row.update(verdict.fields())
+    return dict(rows), judging.headline_metrics()
 
 
 def shard_path(benchmark: str, part: int) -> str:
@@ -187,8 +201,9 @@ def _counted(counter: Counter, runs_by: dict[str, set]) -> list[dict[str, Any]]:
     return [{"name": k, "result_count": counter[k], "run_count": len(runs_by[k])} for k in sorted(counter)]
 
 
-def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str]) -> dict[str, Any]:
-    return {
+def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str],
+                    judged_on: str | None) -> dict[str, Any]:
+    entry = {
         "name": name,
         "run_count": len({r["run_id"] for r in rows}),
         "result_count": len(rows),
@@ -197,6 +212,9 @@ def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str]) -> 
         "frameworks": sorted({r["framework"] for r in rows}),
         "files": files,
     }
+    if judged_on is not None:
+        entry["outlier_metric"] = judged_on
+    return entry
 
 
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
@@ -216,7 +234,7 @@ def _dumps_indented(doc: dict[str, Any]) -> bytes:
 
 def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
            catalogue: Catalogue | None) -> dict[str, bytes]:
-    grouped = workload_rows(runs, catalogue)
+    grouped, judged_on = workload_rows(runs, catalogue)
     files: dict[str, bytes] = {}
     workloads = []
     devices: Counter = Counter()
@@ -230,7 +248,7 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
         names = [shard_path(benchmark, i + 1) for i in range(len(parts))]
         for name, data in zip(names, parts):
             files[f"{API_DIR}/{name}"] = data
-        workloads.append(_workload_entry(benchmark, rows, names))
+        workloads.append(_workload_entry(benchmark, rows, names, judged_on.get(benchmark)))
         for r in rows:
             device, framework, run_id = r["device"], r["framework"], r["run_id"]
             devices[device] += 1
@@ -254,6 +272,7 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
         "workloads": workloads,
         "devices": device_list,
         "frameworks": _counted(frameworks, framework_runs),
+        "outlier_rule": corroboration.RULE,
     }
     if catalogue is not None:
         index["catalogue"] = {"file": DEVICES_NAME, "sha256": catalogue.sha256, "device_count": len(catalogue.devices)}

@@ -1,0 +1,63 @@
+"""Metrics derived from the recorded ones, and the headline metric a workload is read on by default.
+
+Shared by the comparison (`tools/compare.py` compares on the default metric unless told otherwise) and by
+the outliers and corroboration of every result (`corroboration.py`), so that both read a workload on the
+same figure.
+
+- `forward_backward_ms` = `forward_ms` + `backward_ms`, when a result states both: the figure the
+  convnet-benchmarks tables rank by. It is not `step_ms`, which also times the optimizer update.
+- The default (headline) metric of a selection of results: the first of DEFAULT_METRICS that every `ok`
+  result has, else the first that any result has (`default_metric`). So a selection of measured step
+  results (throughput, step_ms, forward_ms, backward_ms) and imported ones (forward_ms and backward_ms
+  only) is read on forward_backward_ms, which all of them have.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_backward_ms", "forward_ms")
+DERIVED_METRICS = ("forward_backward_ms",)
+EPOCH_METRICS = frozenset({"total_s", "compute_s", "eval_s"})   # whole-run durations: they grow with epochs
+_DERIVED_DEFAULTS = frozenset(DEFAULT_METRICS).intersection(DERIVED_METRICS)
+_RECORDED_DEFAULTS = frozenset(DEFAULT_METRICS) - _DERIVED_DEFAULTS
+
+
+def derived(metrics: dict[str, Any]) -> dict[str, float]:
+    """The DERIVED_METRICS a result's `metrics` table gives (absent when a part is missing)."""
+    forward, backward = metrics.get("forward_ms"), metrics.get("backward_ms")
+    if forward is None or backward is None:
+        return {}
+    return {"forward_backward_ms": forward + backward}
+
+
+def value(metrics: dict[str, Any], name: str) -> float | None:
+    """A recorded or derived metric of a result's `metrics` table, or None when it has none."""
+    if name in DERIVED_METRICS:
+        return derived(metrics).get(name)
+    found = metrics.get(name)
+    return found if isinstance(found, (int, float)) and not isinstance(found, bool) else None
+
+
+def defaults_present(metrics: dict[str, Any]) -> frozenset[str]:
+    """The DEFAULT_METRICS a result's `metrics` table has, recorded or derived (a fast test)."""
+    found = _RECORDED_DEFAULTS.intersection(metrics)
+    if "forward_ms" in metrics and "backward_ms" in metrics:
+        found = found | _DERIVED_DEFAULTS
+    return found
+
+
+def default_metric(every_ok_has: Callable[[str], bool], any_has: Callable[[str], bool]) -> str | None:
+    """The first of DEFAULT_METRICS that every ok result of a selection has, else the first any has, else None.
+
+    The two predicates say, for a metric name, whether the selection's ok results all have it (False when
+    there is no ok result) and whether any of its results has it: a DataFrame answers them in one column
+    operation, a list of results by counting.
+    """
+    for metric in DEFAULT_METRICS:
+        if every_ok_has(metric):
+            return metric
+    for metric in DEFAULT_METRICS:
+        if any_has(metric):
+            return metric
+    return None
