@@ -3,11 +3,13 @@ fragment validated, an outcome per run. Real runner processes on the CPU, tiny (
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 
 import pytest
 
-from conftest import run_tool
+from conftest import REPO, run_tool
 from dlbench.contract.tomlio import read_toml
 from dlbench.runner.workloads import WORKLOADS
 
@@ -65,3 +67,29 @@ def test_a_run_past_its_timeout_is_stopped_and_reported(tmp_path):
     assert "[1/1] fwdbwd-gpt2-small torch default: timeout" in done.stdout
     assert "stopped after 5 s" in done.stdout
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGINT and process groups")
+def test_ctrl_c_stops_the_run_in_progress_and_keeps_the_fragments_before_it(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(REPO / "tools" / "run_catalogue.py"), "--out", str(out), "--framework", "torch",
+           "--device", "cpu", "--workload", "fwdbwd-lenet5", "--workload", "fwdbwd-gpt2-small", "--smoke"]
+    # SIGINT's default action, as a command in a terminal's foreground has (see test_runner_failures.py).
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        first = proc.stdout.readline()          # the first run is done: the second (GPT-2) is under way
+        assert first.startswith("[1/2] fwdbwd-lenet5 torch default: ok"), first
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted: fwdbwd-gpt2-small torch default was stopped and wrote nothing; the 1 fragment(s) of the " \
+           "runs before it are kept" in stderr
+    assert "Traceback" not in stderr
+    assert len(list(out.iterdir())) == 1
+    left = subprocess.run(["pgrep", "-f", f"--out {out}"], capture_output=True, text=True)
+    assert left.stdout == "", "a runner process outlived the interrupted catalogue"

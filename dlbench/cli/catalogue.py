@@ -12,7 +12,8 @@ An outcome per run:
   skipped            the runner refused the options as a usage error (e.g. --precision tf32 on a CPU)
   not run            the runner wrote nothing (e.g. a dataset that is not on this machine and cannot be fetched)
   timeout            killed after --timeout seconds; nothing was written
-Exit status: 0 when no run ended as error, invalid or timeout; 1 otherwise; 2 a usage error.
+Ctrl-C stops the run in progress (it writes nothing) and keeps the fragments of the runs before it.
+Exit status: 0 when no run ended as error, invalid or timeout; 1 otherwise; 2 a usage error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def execute(p: Planned, out: Path, timeout: float) -> Outcome:
     except subprocess.TimeoutExpired:
         _stop(proc)
         return Outcome(p, "timeout", time.monotonic() - started, detail=f"stopped after {timeout:g} s")
+    except KeyboardInterrupt:  # the run is in a session of its own: Ctrl-C reached only us
+        _stop(proc)
+        raise
     seconds = time.monotonic() - started
     written = sorted(set(out.iterdir()) - before)
     last = _last_line(stderr)
@@ -189,11 +193,19 @@ def run(argv: list[str] | None) -> int:
         parser.error(f"--out {args.out}: cannot make the folder ({exc.strerror or exc})")
     if not args.out.is_dir():
         parser.error(f"--out {args.out}: not a folder")
-    outcomes = []
-    for i, p in enumerate(planned, 1):
-        o = execute(p, args.out, args.timeout)
-        outcomes.append(o)
-        print(f"[{i}/{len(planned)}] {p.label}: {o.outcome} ({o.seconds:.1f} s)", flush=True)
+    outcomes: list[Outcome] = []
+    try:
+        for i, p in enumerate(planned, 1):
+            o = execute(p, args.out, args.timeout)
+            outcomes.append(o)
+            print(f"[{i}/{len(planned)}] {p.label}: {o.outcome} ({o.seconds:.1f} s)", flush=True)
+    except KeyboardInterrupt:
+        if outcomes:
+            print(table(outcomes))
+        print(f"interrupted: {planned[len(outcomes)].label} was stopped and wrote nothing; the "
+              f"{sum(o.fragment is not None for o in outcomes)} fragment(s) of the runs before it are kept",
+              file=sys.stderr)
+        return 130
     print(table(outcomes))
     counts = {k: sum(o.outcome == k for o in outcomes) for k in dict.fromkeys(o.outcome for o in outcomes)}
     print(", ".join(f"{n} {k}" for k, n in counts.items()))
