@@ -20,11 +20,17 @@ DEVICES = [
 WORKLOADS = ["mnist-lenet5", "fashion-mnist-lenet5"]
 
 
+_EPOCH = _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
+DATE_CYCLE = 4000   # runs: 4,000 x 7 minutes = 19.4 days
+
+
 def synthetic_run(i: int, seed: int = 0) -> dict[str, Any]:
     """The i-th synthetic run (deterministic for a given i and seed), with its run_id set."""
     rng = random.Random(seed * 1_000_003 + i)
     kind, name, norm, mem, cc = DEVICES[i % len(DEVICES)]
-    started = _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(minutes=7 * i)
+    # Seven minutes apart, over 19 days from the runner's first release (plausibility's EARLIEST_RUN) and then
+    # again: every synthetic run lies in the past, whatever i, once 2026-11-20 has passed.
+    started = _EPOCH + _dt.timedelta(minutes=7 * (i % DATE_CYCLE))
     load, compute, ev = rng.uniform(0.05, 4), rng.uniform(10, 140), rng.uniform(0.2, 2)
     total = load + compute + ev + rng.uniform(0.1, 1.0)
     epochs = 40
