@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ...contract.stats import percentile
+from ..memory import MemoryTracker
+from ..timing import PhaseTimer
 
 SECONDS_DIGITS = 6
 MS_DIGITS = 4
@@ -64,6 +67,29 @@ class IterationScenario(Scenario):
 
     def counts(self, measurements: Sequence[Measurement]) -> dict[str, int]:
         return {"steps": self.iterations, "warmup_steps": self.warmup}
+
+
+@contextmanager
+def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Iterator[tuple[PhaseTimer, float]]:
+    """The frame of one measurement (train, step, infer): a PhaseTimer on the backend's synchronization and
+    the start time; on success `total_s` from a synchronized clock read, on a failure from a plain one (after a
+    device error a synchronization could fail again); peak memory merged into `m.metrics` either way (its own
+    failure is not worth hiding the real one)."""
+    timer = PhaseTimer(backend.synchronize, clock)
+    memory = MemoryTracker(backend)
+    memory.start()
+    started = timer.read()
+    try:
+        yield timer, started
+        m.metrics["total_s"] = s(timer.read() - started)
+    except Exception:
+        m.metrics["total_s"] = s(clock() - started)
+        raise
+    finally:
+        try:
+            m.metrics.update(memory.metrics())
+        except Exception:
+            pass
 
 
 def failure_message(exc: BaseException) -> str:

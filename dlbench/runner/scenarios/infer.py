@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..backends.base import Backend, Progress
-from ..memory import MemoryTracker
-from ..timing import PhaseTimer
 from ..workloads.base import Workload, plan
-from .base import IterationScenario, Measurement, big_rate, flops_per_sample, marks_or_none, ms_figure, rate, s, to_ms
+from .base import (IterationScenario, Measurement, big_rate, flops_per_sample, marks_or_none, measuring, ms_figure,
+                   rate, s, to_ms)
 
 
 class InferenceScenario(IterationScenario):
@@ -70,12 +69,8 @@ class InferenceScenario(IterationScenario):
         from PIL import Image
 
         backend, metrics, w = self.backend, m.metrics, self.workload
-        timer = PhaseTimer(backend.synchronize, self.clock)
-        memory = MemoryTracker(backend)
-        memory.start()
-        started = timer.read()
         clock, sync = self.clock, backend.synchronize
-        try:
+        with measuring(backend, m, clock) as (timer, _):
             images = self.images(seed, m)
             source = (1, *images.shape[1:3]) if images.ndim == 3 else (images.shape[3], *images.shape[1:3])
             steps = plan(tuple(int(d) for d in source), w.input, w.preprocess)
@@ -131,13 +126,4 @@ class InferenceScenario(IterationScenario):
             if flops is not None:
                 metrics["achieved_flops_per_s"] = big_rate(flops * samples_per_s)
             del model, predict, batch
-            metrics["total_s"] = s(timer.read() - started)
-        except Exception:
-            metrics["total_s"] = s(self.clock() - started)
-            raise
-        finally:
-            try:
-                metrics.update(memory.metrics())
-            except Exception:
-                pass
         return m

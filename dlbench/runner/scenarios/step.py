@@ -37,10 +37,9 @@ import time
 from typing import Callable
 
 from ..backends.base import Backend, Progress, StepProgram
-from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload
-from .base import IterationScenario, Measurement, big_rate, flops_per_sample, ms_figure, rate, s, to_ms
+from .base import IterationScenario, Measurement, big_rate, flops_per_sample, measuring, ms_figure, rate, to_ms
 
 
 class StepScenario(IterationScenario):
@@ -58,11 +57,7 @@ class StepScenario(IterationScenario):
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         backend, metrics, w = self.backend, m.metrics, self.workload
-        timer = PhaseTimer(backend.synchronize, self.clock)
-        memory = MemoryTracker(backend)
-        memory.start()
-        started = timer.read()
-        try:
+        with measuring(backend, m, self.clock) as (timer, _):
             program = backend.step_program(w.model, w.input, self.batch_size, seed, w.optimizer, w.learning_rate,
                                            w.momentum)
             if program.fused:
@@ -80,15 +75,6 @@ class StepScenario(IterationScenario):
             if flops is not None:
                 metrics["achieved_flops_per_s"] = big_rate(3 * flops * samples_per_s)
             del program
-            metrics["total_s"] = s(timer.read() - started)
-        except Exception:
-            metrics["total_s"] = s(self.clock() - started)  # no synchronization: after a device error it could fail
-            raise
-        finally:
-            try:
-                metrics.update(memory.metrics())
-            except Exception:  # memory statistics are not worth hiding the real failure
-                pass
         return m
 
     def _inside(self, p: StepProgram, timer: PhaseTimer) -> tuple[tuple[list, list, list], list, float]:

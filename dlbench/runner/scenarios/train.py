@@ -28,14 +28,14 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..backends.base import Backend, DeviceData, Progress
-from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 from ..workloads.base import Workload, plan
-from .base import SECONDS_DIGITS, Measurement, Scenario
+from .base import SECONDS_DIGITS, Measurement, Scenario, measuring
 from .base import s as _s
 
 
@@ -58,11 +58,7 @@ class TrainingScenario(Scenario):
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         """One full measurement into `m` (passed in so that a failure leaves its partial metrics there)."""
         backend, metrics = self.backend, m.metrics
-        timer = PhaseTimer(backend.synchronize, self.clock)
-        memory = MemoryTracker(backend)
-        memory.start()
-        started = timer.read()
-        try:
+        with self._bars(), measuring(backend, m, self.clock) as (timer, _):
             with timer.phase("load"):
                 arrays = self.load_dataset(self.workload.dataset)
                 steps = self.plan_for(arrays)
@@ -92,18 +88,15 @@ class TrainingScenario(Scenario):
             metrics["inference_load_s"] = _s(timer.last("inference_load"))
             metrics["inference_predict_s"] = _s(timer.last("inference_predict"))
             del model, data
-            metrics["total_s"] = _s(timer.read() - started)
-        except Exception:
-            # No synchronization here: after a device error it could fail again.
-            metrics["total_s"] = _s(self.clock() - started)
-            raise
+        return m
+
+    @contextmanager
+    def _bars(self) -> Iterator[None]:
+        """The progress bars closed however the measurement ends."""
+        try:
+            yield
         finally:
             self.progress.close()
-            try:
-                metrics.update(memory.metrics())
-            except Exception:  # memory statistics are not worth hiding the real failure
-                pass
-        return m
 
     def plan_for(self, arrays: Any) -> Any:
         """The device-side preprocessing of these images into the workload's input, None when it is only the
