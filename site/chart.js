@@ -9,12 +9,16 @@ const VALUE_WIDTH = 110;
 const WIDTH = 900;
 const MAX_LABEL_CHARS = 40;
 
-// [{device, median, count}] for rows with status ok and a value of the metric, best first.
+// Whether a row is a train result on part of its dataset: its figures are of that part, never charted with others.
+export const onPart = (row) => row.train_samples !== undefined || row.test_samples !== undefined;
+
+// [{device, median, count}] for rows with status ok and a value of the metric, best first (rows on part of
+// their dataset left out).
 export function medianByDevice(rows, metric) {
   const values = new Map();
   for (const row of rows) {
     const v = metricValue(row, metric.key);
-    if (row.status !== "ok" || v === undefined) continue;
+    if (row.status !== "ok" || v === undefined || onPart(row)) continue;
     if (!values.has(row.device)) values.set(row.device, []);
     values.get(row.device).push(v);
   }
@@ -37,9 +41,13 @@ export function renderChart(container, caption, rows, metric) {
     return;
   }
   const bars = medianByDevice(rows, metric);
+  const parts = rows.filter((r) => r.status === "ok" && onPart(r) && metricValue(r, metric.key) !== undefined).length;
   caption.textContent = bars.length
     ? `Median ${metric.label.toLowerCase()} per device over the matching ok results (${metric.better} is better)`
     : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
+  if (parts) {
+    caption.textContent += `; ${parts} result${parts > 1 ? "s" : ""} on part of a dataset left out of the chart`;
+  }
   if (!bars.length) return;
   const max = Math.max(...bars.map((b) => b.median)) || 1;
   const height = bars.length * (BAR_HEIGHT + GAP) + GAP;

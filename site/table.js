@@ -11,6 +11,13 @@ export function outlierText(row) {
   return row.corroborated_by === undefined ? undefined : "not judged";
 }
 
+// The workload of a row; a train result on part of its dataset says which part (its figures are of that part).
+export function workloadText(row) {
+  if (row.train_samples === undefined && row.test_samples === undefined) return row.benchmark;
+  const part = (n, split) => (n === undefined ? `all ${split}` : `first ${n} ${split}`);
+  return `${row.benchmark} (${part(row.train_samples, "training")}, ${part(row.test_samples, "test")} samples)`;
+}
+
 // Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them,
 // the outlier and corroboration columns when `judgement` ({metric, rule} from the index, or null) is
 // given, status and provenance.
@@ -23,7 +30,7 @@ export function columnsFor(metrics, judgement) {
     format: m.format,
   }));
   return [
-    { key: "workload", label: "Workload", value: (r) => r.benchmark },
+    { key: "workload", label: "Workload", value: workloadText },
     { key: "device", label: "Device", value: (r) => text(r.device) },
     { key: "framework", label: "Framework", value: (r) => [r.framework, r.framework_version].filter(Boolean).join(" ") },
     { key: "precision", label: "Precision", value: (r) => text(r.precision) },

@@ -1,11 +1,12 @@
 """A small merged dataset for the page and JavaScript-client tests (real fragments, merged by tools/merge.py),
 and a loopback HTTP server to publish it from.
 
-Seventeen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
+Eighteen runs: ten synthetic ones (five devices, two workloads, two of them TensorFlow), one whose device
 name is an HTML injection string, one out-of-memory failure, one imported result with a source, one run
 on a device of the other workload, and three more runs of the first one's setting from other commits
 (total_s 1.03, 1.05 and 6 times its own: the last is an outlier of that group of four, the others
-corroborate each other and the first). Expected figures are computed from the runs themselves.
+corroborate each other and the first), and one of the second workload trained on part of its dataset
+(PART: the first 6,000 training and 1,000 test samples). Expected figures are computed from the runs themselves.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SOURCE_TITLE = "Deep learning hardware benchmark (blog post)"
 SOURCE_URL = "https://example.org/deep-learning-hardware-benchmark"
 REPEAT_FACTORS = (1.03, 1.05, 6.0)     # total_s of the repeats of run 0, as multiples of its own
 OUTLIER_FACTOR = 6.0
+PART = (6000, 1000)                    # train_samples, test_samples of the run on part of its dataset
 
 
 def _edit(run: dict[str, Any], change) -> dict[str, Any]:
@@ -66,6 +68,13 @@ def _imported(run: dict[str, Any]) -> None:
     res["metrics"] = {"total_s": 200.5, "accuracy": 0.985}
 
 
+def _part(run: dict[str, Any]) -> None:
+    res = run["results"][0]
+    res.update(train_samples=PART[0], test_samples=PART[1])
+    m = res["metrics"]
+    m["throughput_samples_per_s"] = round(PART[0] * res["epochs"] / m["compute_s"], 2)
+
+
 def _repeat(factor: float, commit: str):
     """Run 0 again from another commit, with `factor` times its total_s (and a run long enough for it)."""
     def change(run: dict[str, Any]) -> None:
@@ -88,6 +97,7 @@ def runs() -> list[dict[str, Any]]:
     out.append(synthetic_run(16))                         # mnist-lenet5 on the RTX 3090
     for factor, commit in zip(REPEAT_FACTORS, "abc"):      # mnist-lenet5 on the RTX 3050, as run 0
         out.append(_edit(synthetic_run(0), _repeat(factor, commit)))
+    out.append(_edit(synthetic_run(19), _part))           # fashion-mnist-lenet5 on the Ryzen, part of the data
     return out
 
 

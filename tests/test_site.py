@@ -182,6 +182,22 @@ def test_chart_has_one_bar_per_device_with_the_median(page, served):
     expect(page.locator("#chart-caption")).to_contain_text("higher is better")
 
 
+def test_a_result_on_part_of_its_dataset_is_labelled_and_left_out_of_the_chart(page, served):
+    base, runs = served
+    open_page(page, base, "?workload=fashion-mnist-lenet5")
+    results = sitedata.results_of(runs, "fashion-mnist-lenet5")
+    (part,) = [run for run, res in results if "train_samples" in res]
+    full = [res for run, res in results if "train_samples" not in res and res["status"] == "ok"]
+    cell = page.locator(f"#results tbody tr[data-run-id='{part['run_id']}'] td[data-key='workload']")
+    train, test = sitedata.PART
+    expect(cell).to_have_text(f"fashion-mnist-lenet5 (first {train} training, first {test} test samples)")
+    expect(page.locator("#chart g.bar-row")).to_have_count(len({res["device_name"] for res in full}))
+    ryzen = page.locator("#chart g.bar-row[data-device='AMD Ryzen 5 3600 6-Core Processor'] rect")
+    alone = [res["metrics"]["total_s"] for res in full if res["device_name"].startswith("AMD Ryzen")]
+    assert float(ryzen.get_attribute("data-value")) == pytest.approx(statistics.median(alone))
+    expect(page.locator("#chart-caption")).to_contain_text("1 result on part of a dataset left out of the chart")
+
+
 def test_injected_markup_is_shown_as_text(page, served):
     base, _ = served
     open_page(page, base)

@@ -2,9 +2,10 @@
 
 A comparison is only fair between results of the same workload *setting*: the same benchmark and
 benchmark_version, framework, precision and batch size, and, for whole-run durations (total_s,
-compute_s, eval_s), the same number of epochs. A user may compare *across* framework, precision or batch
-size instead (`across`): that field then leaves the setting and becomes part of each row, so that, say,
-a tf32 GPU and an fp32 CPU stand in one table, each row naming its precision. Results are grouped by setting, then by device
+compute_s, eval_s), the same number of epochs; and the same part of the dataset (`train_samples`,
+`test_samples`: a result trained on part of a dataset is compared only with results on the same part). A user
+may compare *across* framework, precision or batch size instead (`across`): that field then leaves the
+setting and becomes part of each row, so that, say, a tf32 GPU and an fp32 CPU stand in one table, each row naming its precision. Results are grouped by setting, then by device
 and source (measured, or the imported publication): each group becomes one row with its number of results
 n, median, min, max and IQR. Results of different benchmark versions, or measured and imported results,
 are never pooled. The speedup of a row is the ratio of its median to the baseline device's median in the
@@ -40,7 +41,8 @@ from ..store import metrics as metric_rules
 from ..store.metrics import DEFAULT_METRICS, EPOCH_METRICS
 from .frame import DERIVED_COLUMNS, FRACTIONS, HIGHER_IS_BETTER, METRICS, unit_of
 
-SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs")
+SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs", "train_samples",
+           "test_samples")
 CROSSABLE = ("framework", "precision", "batch_size")
 UNKNOWABLE = ("benchmark_version", "precision", "batch_size")    # an imported result may leave these unknown
 COMPARABLE = METRICS + DERIVED_COLUMNS                           # what --metric may name

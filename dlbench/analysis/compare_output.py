@@ -52,6 +52,9 @@ def setting_title(c: Comparison, setting: tuple) -> str:
                       ("epochs", "epochs")):
         if key in values:
             title += f", {word} {dash(values[key])}"
+    for key, split in (("train_samples", "training"), ("test_samples", "test")):
+        if values.get(key) is not None:
+            title += f", on the first {values[key]:,} {split} samples"
     if c.across:
         title += f"; compared across {', '.join(k.replace('_', ' ') for k in c.across)}"
     return title

@@ -48,7 +48,7 @@ HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per
                               "achieved_flops_per_s", "bandwidth_bytes_per_s"} | set(FRACTIONS))
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
                   "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "batch_size",
-                  "epochs", "steps", "warmup_steps", "repeats", "status", "message")
+                  "epochs", "steps", "train_samples", "test_samples", "warmup_steps", "repeats", "status", "message")
 COLUMNS: tuple[str, ...] = (
     ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
      "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS + JUDGEMENT_COLUMNS +
@@ -56,8 +56,8 @@ COLUMNS: tuple[str, ...] = (
      "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
      "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty"))
 INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
-                   "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes", "accelerator_count",
-                   "accelerator_memory_bytes", "corroborated_by", "group_size")
+                   "train_samples", "test_samples", "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes",
+                   "accelerator_count", "accelerator_memory_bytes", "corroborated_by", "group_size")
 BOOLEAN_COLUMNS = ("git_dirty", "outlier")
 FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
 _RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",

@@ -40,7 +40,8 @@ SCENARIOS = ("train", "step", "infer", "peak")
 FAILED = frozenset({"error", "invalid", "timeout"})
 
 # --smoke: the least work that still runs every part of a scenario (a check that everything runs, not a result).
-SMOKE = {"train": ["--epochs", "1"], "step": ["--batch-size", "2", "--warmup", "1", "--iterations", "2"],
+SMOKE = {"train": ["--epochs", "1", "--train-samples", "256", "--test-samples", "256"],
+         "step": ["--batch-size", "2", "--warmup", "1", "--iterations", "2"],
          "infer": ["--batch-size", "2", "--warmup", "1", "--iterations", "3"],
          "peak": ["--warmup", "1", "--iterations", "2"]}
 
@@ -82,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "workload ignores it and measures every precision the device has")
     p.add_argument("--device", default="auto", help="passed to runners/run.py --device (default: auto)")
     p.add_argument("--smoke", action="store_true",
-                   help="the smallest settings that run every part of each scenario (train: 1 epoch; step: batch 2, "
-                        "1 + 2 iterations; infer: batch 2, 1 + 3 inputs; peak: 1 + 2 operations): a check that "
+                   help="the smallest settings that run every part of each scenario (train: 1 epoch on the first "
+                        "256 training and 256 test samples; step: batch 2, 1 + 2 iterations; infer: batch 2, "
+                        "1 + 3 inputs; peak: 1 + 2 operations): a check that "
                         "everything runs, not a measurement to publish")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds a single run may take before it is stopped (default: 1800)")

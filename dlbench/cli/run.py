@@ -42,6 +42,7 @@ off in both frameworks, so that fp32 is really fp32; --precision tf32 turns it o
 examples:
   %(prog)s --list
   %(prog)s fashion-mnist-lenet5 --framework torch --epochs 1
+  %(prog)s fashion-mnist-vgg19-gap --framework torch --epochs 1 --train-samples 512 --test-samples 512
   %(prog)s mnist-lenet5 --framework tensorflow --device cuda:1 --repeats 3
   %(prog)s fwdbwd-resnet50 --framework torch --precision bf16 --channels-last --compile
   %(prog)s infer-fashion-mnist-lenet5 --framework tensorflow --iterations 200
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, metavar="N",
                    help="train scenario: training epochs (default: the workload's, 40 for the LeNet-5 workloads as "
                         "in the published protocol)")
+    p.add_argument("--train-samples", type=_positive, metavar="N",
+                   help="train scenario: train on the first N samples of the training split only (default: all of "
+                        "it), recorded as train_samples; a quick check of a workload whose full epoch takes hours "
+                        "here, compared only with results on the same part, never with full runs")
+    p.add_argument("--test-samples", type=_positive, metavar="M",
+                   help="train scenario: evaluate on, and run inference over, the first M samples of the test "
+                        "split only (default: all of it), recorded as test_samples")
     p.add_argument("--batch-size", type=_positive, metavar="B",
                    help="samples per training step (default: the workload's, 512 for the LeNet-5 workloads); "
                         "also the batch of evaluation and inference; infer: the batch of the throughput "
@@ -216,6 +224,10 @@ def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace, wor
     for option, name in (("--warmup", "warmup"), ("--iterations", "iterations")):
         if getattr(args, name) is not None and name not in uses:
             parser.error(f"{option}: {where} has no warm-up or timed iterations (it trains for --epochs)")
+    for option, name in (("--train-samples", "train_samples"), ("--test-samples", "test_samples")):
+        if getattr(args, name) is not None and name not in uses:
+            parser.error(f"{option}: {where} reads no dataset to take part of (its input is synthetic, or "
+                         "a fixed set of test inputs)")
     if args.batch_size is not None and "batch_size" not in uses:
         parser.error(f"--batch-size: {where} has no batch (its matrix and buffer sizes are chosen per device)")
     if args.channels_last:
@@ -265,7 +277,8 @@ def run(argv: list[str] | None) -> int:
                        epochs=args.epochs or workload.epochs, batch_size=args.batch_size or workload.batch_size,
                        repeats=args.repeats, seed=args.seed, data_dir=args.data_dir,
                        contributor=args.contributor, notes=args.notes, options=options,
-                       warmup=args.warmup, iterations=args.iterations)
+                       warmup=args.warmup, iterations=args.iterations, train_samples=args.train_samples,
+                       test_samples=args.test_samples)
     out = args.out if args.out is not None else data_dir() / "fragments"
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out}: not a folder")
@@ -275,6 +288,8 @@ def run(argv: list[str] | None) -> int:
         parser.error(str(exc))
     try:
         record = measure(config, backend, public_argv(argv))
+    except UsageError as exc:
+        parser.error(str(exc))
     except DatasetError as exc:
         print(f"run.py: {exc}\nnothing was written", file=sys.stderr)
         return 1

@@ -12,6 +12,8 @@ apply to what they hold (physics, universal limits) are checked. Check codes (st
 - `throughput-mismatch`: train `throughput_samples_per_s` = train-set size x epochs / compute_s (within 5%).
 - `step-throughput-mismatch`: step throughput within 4x (x device_count) of batch_size / step time.
 - `steps-mismatch`: train `steps` = ceil(train-set size / batch_size) x epochs (x1 or x device_count).
+  In these two rules the train-set size is `train_samples` where a result trained on part of the dataset.
+- `samples-exceed-dataset`: `train_samples` / `test_samples` at most the published split's size.
 - `elapsed-too-short`: finished_at - started_at covers the results' repeats of `total_s`.
 - `date-too-early`: started_at/finished_at not before EARLIEST_RUN (2026-11-01, the runner's first release).
 - `device-not-in-system`: a measured result's device is one its system lists (accelerator or CPU model).
@@ -37,7 +39,10 @@ from .tomlio import dotted, parse_datetime
 
 # The runner's first release (dlbench 0.1.0): no measured record can be older.
 EARLIEST_RUN = _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
-TRAIN_SET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "cifar-10": 50_000, "cifar10": 50_000}
+TRAIN_SET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "cifar-10": 50_000, "cifar10": 50_000,
+                   "imagenet32": 1_281_167}
+TEST_SET_SIZES = {"mnist": 10_000, "fashion-mnist": 10_000, "cifar-10": 10_000, "cifar10": 10_000,
+                  "imagenet32": 50_000}
 EPOCH_SUM_REL, EPOCH_SUM_ABS_S = 0.01, 0.05          # the epochs may exceed compute_s by this much
 EPOCH_GAP_REL, EPOCH_GAP_PER_EPOCH_S = 0.10, 0.01      # ... and fall short of it by this (per-epoch overhead)
 PHASE_REL, PHASE_ABS_S = 0.01, 0.05
@@ -152,7 +157,16 @@ def _check_consistency(result: dict[str, Any], path: tuple, add) -> None:
                     "of the total and cannot last longer; regenerate the fragment", "phase-exceeds-total")
     scenario = result.get("scenario") or "train"
     epochs, batch = result.get("epochs"), result.get("batch_size")
-    size = TRAIN_SET_SIZES.get(str(result.get("dataset", "")).lower())
+    dataset = str(result.get("dataset", "")).lower()
+    size = TRAIN_SET_SIZES.get(dataset)
+    for field, split, sizes in (("train_samples", "training", TRAIN_SET_SIZES),
+                                ("test_samples", "test", TEST_SET_SIZES)):
+        part, whole = result.get(field), sizes.get(dataset)
+        if isinstance(part, int) and whole and part > whole:
+            add(path + (field,), f"{field} = {part:,}, but the {split} split of {dataset} holds {whole:,} samples: "
+                "a part of it cannot be larger; regenerate the fragment", "samples-exceed-dataset")
+    if isinstance(result.get("train_samples"), int):
+        size = result["train_samples"]
     tput = _num(m.get("throughput_samples_per_s"))
     if not ok:
         return

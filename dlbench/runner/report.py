@@ -120,7 +120,7 @@ def _base(workload: Workload, backend: Any, device_name: str, batch_size: int, r
         result["channels_last"] = True
     if scenario not in NO_BATCH:
         result["batch_size"] = batch_size
-    for key in ("epochs", "steps", "warmup_steps"):
+    for key in ("epochs", "steps", "train_samples", "test_samples", "warmup_steps"):
         if key in counts:
             result[key] = counts[key]
     result.update({"repeats": repeats})
@@ -261,6 +261,11 @@ def summary(results: list[dict[str, Any]]) -> str:
     first = results[0]
     if first.get("repeats", 1) > 1 and any(r["status"] == "ok" for r in results):
         lines.append(f"(medians of {first['repeats']} repeats; spread in the fragment's stats and iteration_stats)")
+    if "train_samples" in first or "test_samples" in first:
+        part = lambda key, split: (f"the first {first[key]:,} {split} samples" if key in first  # noqa: E731
+                                   else f"all {split} samples")
+        lines.append(f"(on part of the dataset: {part('train_samples', 'training')} and "
+                     f"{part('test_samples', 'test')}; compared only with results on the same part)")
     for result in results:
         if result["status"] != "ok":
             lines.append(f"{result['status']}: {result.get('message', '')}")

@@ -38,6 +38,8 @@ class RunConfig:
     options: RunOptions = field(default_factory=RunOptions)
     warmup: int | None = None      # None: the workload's default
     iterations: int | None = None
+    train_samples: int | None = None   # train: the first N training samples only (None: all)
+    test_samples: int | None = None    # train: the first M test samples only (None: all)
 
     @property
     def warmup_steps(self) -> int:
@@ -72,7 +74,8 @@ def prepare(config: RunConfig) -> Backend:
     backend.configure(config.options, workload)
     scenarios.make(workload, backend, epochs=config.epochs, batch_size=config.batch_size,
                    warmup=config.warmup_steps, iterations=config.timed_iterations,
-                   load_dataset=lambda name: None).check(backend)
+                   load_dataset=lambda name: None, train_samples=config.train_samples,
+                   test_samples=config.test_samples).check(backend)
     return backend
 
 
@@ -88,13 +91,19 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
     """Run the workload and return the validated run record (JSON form, run_id set).
 
     Failures of the workload are results (status "oom" / "error"); datasets.DatasetError and KeyboardInterrupt
-    propagate, and so does InvalidRecord.
+    propagate, and so do InvalidRecord and UsageError (more --train-samples / --test-samples than the dataset has).
     """
     workload = config.workload
     progress = for_stream(sys.stderr)
     if not workload.synthetic:
         # Fetch (download once, verify) before anything is timed: load_s must not include a download.
-        datasets.load(workload.dataset, config.data_dir, progress=progress.every > 0)
+        arrays = datasets.load(workload.dataset, config.data_dir, progress=progress.every > 0)
+        try:
+            arrays.head(config.train_samples, config.test_samples)
+        except datasets.PartTooLarge as exc:
+            option = "--train-samples" if exc.split == "training" else "--test-samples"
+            raise UsageError(f"{option}: {exc}; ask for at most that many") from None
+        del arrays
     system = probe.probe_system(backend.device.kind, framework=config.framework)
     name = device_name(backend, system)
 
@@ -103,7 +112,8 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
 
     scenario = scenarios.make(workload, backend, epochs=config.epochs, batch_size=config.batch_size,
                               warmup=config.warmup_steps, iterations=config.timed_iterations,
-                              load_dataset=load_dataset, progress=progress)
+                              load_dataset=load_dataset, progress=progress, train_samples=config.train_samples,
+                              test_samples=config.test_samples)
     started = _dt.datetime.now(_dt.timezone.utc)
     outcome = launcher.launch(scenario, config.repeats, config.seed, not_a_result=(datasets.DatasetError,))
     finished = _dt.datetime.now(_dt.timezone.utc)

@@ -14,8 +14,9 @@ not matter here.
 Comparison group. Results are compared with those of the same workload (`benchmark` and
 `benchmark_version`), the same device (normalized name, `shards.device_of`, and `device_kind`: the CPU
 of an Apple M1 is not its GPU) and the same setting: GROUP_KEYS (framework, precision, batch_size,
-device_count, compile, strategy, channels_last) and, when the headline metric is a whole-run duration
-(EPOCH_METRICS: total_s, compute_s, eval_s), `epochs`. A field a result does not have is a value of its own
+device_count, compile, strategy, channels_last, and the part of the dataset trained and tested on,
+train_samples and test_samples) and, when the headline metric is a whole-run duration (EPOCH_METRICS:
+total_s, compute_s, eval_s), `epochs`. A field a result does not have is a value of its own
 (absent batch sizes group together, apart from every stated one).
 
 Outlier: the modified z-score rule of Iglewicz and Hoaglin (1993). In a group of at least MIN_GROUP = 3
@@ -67,7 +68,7 @@ MIN_GROUP = 3           # fewer results than this in a group: not judged
 MARGIN = 0.10           # corroboration margin, relative to the result's value; also the MAD = 0 rule
 RULE = {"k": K, "mad_scale": MAD_SCALE, "min_group": MIN_GROUP, "margin": MARGIN}   # as the API's index states it
 GROUP_KEYS = ("device_kind", "framework", "precision", "batch_size", "device_count", "compile", "strategy",
-              "channels_last")
+              "channels_last", "train_samples", "test_samples")
 
 Item = tuple[dict[str, Any], dict[str, Any], str]   # (run, result, normalized device name)
 

@@ -42,7 +42,8 @@ MAX_SHARD_BYTES = 1024 * 1024          # no file of the API is larger than this 
 MAX_COMMAND_CHARS = 2000               # a longer command line is cut in the row (benchmark.json keeps it whole)
 PROVENANCE_KEYS = ("kind", "git_commit", "git_dirty", "runner_version", "contributor", "notes", "cloud")
 RESULT_KEYS = ("benchmark_version", "framework", "framework_version", "model", "device_kind", "device_count",
-               "precision", "batch_size", "strategy", "compile", "epochs", "repeats", "status", "message")
+               "precision", "batch_size", "strategy", "compile", "epochs", "train_samples", "test_samples", "repeats",
+               "status", "message")
 STAT_KEYS = ("median", "min", "max", "iqr")
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode

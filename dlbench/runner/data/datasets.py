@@ -26,7 +26,7 @@ t10k-labels, train-images, train-labels) and concatenated without separators.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -41,6 +41,14 @@ ROLES = ("train_x", "train_y", "test_x", "test_y")
 
 class DatasetError(Exception):
     """A dataset could not be loaded; the message says what failed and which files to put where."""
+
+
+class PartTooLarge(ValueError):
+    """More samples were asked of a split (`split`: "training" or "test") than it holds."""
+
+    def __init__(self, split: str, message: str):
+        super().__init__(message)
+        self.split = split
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,17 @@ class Arrays:
     name: str
     sha256: str   # see the module documentation for how it is computed
     source: str   # the folder the files came from
+
+    def head(self, train: int | None = None, test: int | None = None) -> "Arrays":
+        """The first `train` training and first `test` test samples, in the dataset's own order (None: all of a
+        split); views, not copies. `sha256` and `source` still name the whole dataset. PartTooLarge when a split
+        holds fewer samples than asked for."""
+        for what, n, have in (("training", train, len(self.train_y)), ("test", test, len(self.test_y))):
+            if n is not None and n > have:
+                raise PartTooLarge(what, f"{n:,} {what} samples asked for, but the {what} split of {self.name} "
+                                         f"holds {have:,}")
+        return replace(self, train_x=self.train_x[:train], train_y=self.train_y[:train],
+                       test_x=self.test_x[:test], test_y=self.test_y[:test])
 
 
 def _files(specs: list[tuple[str, str, str, str | None]]) -> tuple[FileSpec, ...]:

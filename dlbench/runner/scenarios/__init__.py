@@ -32,7 +32,7 @@ SCENARIOS: dict[str, type[Scenario]] = {
 
 # What each scenario takes from the command line: the options a scenario does not use are usage errors.
 USES: dict[str, frozenset[str]] = {
-    "train": frozenset({"epochs", "batch_size"}),
+    "train": frozenset({"epochs", "batch_size", "train_samples", "test_samples"}),
     "step": frozenset({"warmup", "iterations", "batch_size"}),
     "infer": frozenset({"warmup", "iterations", "batch_size"}),
     "peak": frozenset({"warmup", "iterations"}),
@@ -40,11 +40,13 @@ USES: dict[str, frozenset[str]] = {
 
 
 def make(workload: Any, backend: Any, *, epochs: int, batch_size: int, warmup: int, iterations: int,
-         load_dataset: Callable[[str], Any], progress: Any = None) -> Scenario:
-    """The scenario `workload` names, set up with these counts."""
+         load_dataset: Callable[[str], Any], progress: Any = None, train_samples: int | None = None,
+         test_samples: int | None = None) -> Scenario:
+    """The scenario `workload` names, set up with these counts (`train_samples`, `test_samples`: train only)."""
     kind = workload.scenario
     if kind == "train":
-        return TrainingScenario(backend, workload, epochs, batch_size, load_dataset, progress)
+        return TrainingScenario(backend, workload, epochs, batch_size, load_dataset, progress,
+                                train_samples=train_samples, test_samples=test_samples)
     if kind == "step":
         return StepScenario(backend, workload, batch_size, warmup, iterations, progress)
     if kind == "infer":

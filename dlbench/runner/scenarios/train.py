@@ -21,6 +21,11 @@ What each metric covers (every clock read is preceded by a device synchronizatio
 - total_s: wall time of the whole measurement, from before the data is read to after the inference pass:
   the phases above plus model building, per-epoch evaluations, saving and clean-up.
 - throughput_samples_per_s: training samples x epochs / compute_s.
+
+With `train_samples` / `test_samples` (`--train-samples`, `--test-samples`) only the first N training and first M
+test samples, in the dataset's own order, are copied to the device, trained on, evaluated and run for inference;
+every figure above then counts them, and the result records both numbers (a quick check of a workload whose
+full epoch takes hours on this machine, compared only with results on the same part).
 """
 
 from __future__ import annotations
@@ -40,13 +45,15 @@ from .base import s as _s
 
 
 class TrainingScenario(Scenario):
-    """Train `workload` with `backend` for `epochs` epochs of `batch_size`; `load_dataset(name)` gives Arrays."""
+    """Train `workload` with `backend` for `epochs` epochs of `batch_size`; `load_dataset(name)` gives Arrays;
+    `train_samples` / `test_samples`: use only the first that many samples of each split (None: all)."""
 
     name = "train"
 
     def __init__(self, backend: Backend, workload: Workload, epochs: int, batch_size: int,
                  load_dataset: Callable[[str], Any], progress: Progress | None = None,
-                 clock: Callable[[], float] = time.perf_counter):
+                 clock: Callable[[], float] = time.perf_counter, train_samples: int | None = None,
+                 test_samples: int | None = None):
         self.backend = backend
         self.workload = workload
         self.epochs = epochs
@@ -54,6 +61,8 @@ class TrainingScenario(Scenario):
         self.load_dataset = load_dataset
         self.progress = progress or Progress()
         self.clock = clock
+        self.train_samples = train_samples
+        self.test_samples = test_samples
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         """One full measurement into `m` (passed in so that a failure leaves its partial metrics there)."""
@@ -61,6 +70,8 @@ class TrainingScenario(Scenario):
         with self._bars(), measuring(backend, m, self.clock) as (timer, _):
             with timer.phase("load"):
                 arrays = self.load_dataset(self.workload.dataset)
+                if self.train_samples is not None or self.test_samples is not None:
+                    arrays = arrays.head(self.train_samples, self.test_samples)
                 steps = self.plan_for(arrays)
                 data = backend.to_device(arrays) if steps is None else backend.to_device(arrays, steps)
             metrics["load_s"] = _s(timer.last("load"))
@@ -114,6 +125,10 @@ class TrainingScenario(Scenario):
         if samples:
             out["steps"] = math.ceil(samples / self.batch_size) * self.epochs
         out["warmup_steps"] = 0
+        if self.train_samples is not None:
+            out["train_samples"] = self.train_samples
+        if self.test_samples is not None:
+            out["test_samples"] = self.test_samples
         return out
 
     def train_and_evaluate(self, state: Any, data: DeviceData, timer: PhaseTimer, metrics: dict[str, Any],
