@@ -31,14 +31,14 @@ def idx(array: np.ndarray) -> bytes:
 
 
 class Fake:
-    """A tiny MNIST-like dataset: its arrays, raw IDX bytes and published .gz bytes."""
+    """A tiny MNIST-like dataset (`train` and `test` images of 28x28): its arrays, raw IDX bytes and .gz bytes."""
 
-    def __init__(self, name: str = "fake"):
-        rng = np.random.default_rng(0)
-        self.arrays = {"train_x": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-                       "train_y": rng.integers(0, 10, 20, dtype=np.uint8),
-                       "test_x": rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
-                       "test_y": rng.integers(0, 10, 5, dtype=np.uint8)}
+    def __init__(self, name: str = "fake", train: int = 20, test: int = 5, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.arrays = {"train_x": rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+                       "train_y": rng.integers(0, 10, train, dtype=np.uint8),
+                       "test_x": rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+                       "test_y": rng.integers(0, 10, test, dtype=np.uint8)}
         self.raw = {role: idx(a) for role, a in self.arrays.items()}
         self.gz = {role: gzip.compress(raw, mtime=0) for role, raw in self.raw.items()}
         self.name = name
