@@ -3,6 +3,7 @@ fragment validated, an outcome per run. Real runner processes on the CPU, tiny (
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -93,3 +94,22 @@ def test_ctrl_c_stops_the_run_in_progress_and_keeps_the_fragments_before_it(tmp_
     assert len(list(out.iterdir())) == 1
     left = subprocess.run(["pgrep", "-f", f"--out {out}"], capture_output=True, text=True)
     assert left.stdout == "", "a runner process outlived the interrupted catalogue"
+
+
+def test_the_offline_gpu_script_runs_the_catalogue_and_keeps_its_log(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "gpu"
+    env = {"PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(REPO / "tools" / "offline" / "gpu_catalogue.sh"), str(out), "--workload",
+                           "fwdbwd-lenet5", "--framework", "torch", "--device", "cpu", "--smoke"],
+                          cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (fragment,) = (out / "fragments").iterdir()
+    assert run_tool("validate", str(fragment)).returncode == 0
+    log = (out / "catalogue.log").read_text()
+    assert log.startswith("torch ") and "available False" in log.splitlines()[0]   # no nvidia-smi here
+    assert "fwdbwd-lenet5  torch      default    ok" in log and log.rstrip().endswith("1 ok")
+    missing = subprocess.run(["bash", str(REPO / "tools" / "offline" / "gpu_catalogue.sh")], capture_output=True,
+                             text=True)
+    assert missing.returncode == 2 and "usage: gpu_catalogue.sh OUT_DIR" in missing.stderr
