@@ -42,12 +42,13 @@ export function renderChart(container, caption, rows, metric) {
   }
   const bars = medianByDevice(rows, metric);
   const parts = rows.filter((r) => r.status === "ok" && onPart(r) && metricValue(r, metric.key) !== undefined).length;
+  const leftOut = parts ? `${parts} result${parts > 1 ? "s" : ""} on part of a dataset left out of the chart` : "";
   caption.textContent = bars.length
-    ? `Median ${metric.label.toLowerCase()} per device over the matching ok results (${metric.better} is better)`
-    : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
-  if (parts) {
-    caption.textContent += `; ${parts} result${parts > 1 ? "s" : ""} on part of a dataset left out of the chart`;
-  }
+    ? `Median ${metric.label.toLowerCase()} per device over the matching ok results (${metric.better} is better)` +
+      (leftOut ? `; ${leftOut}` : "")
+    : leftOut
+      ? `No ok result with ${metric.label.toLowerCase()} on a whole dataset matches the filters; ${leftOut}.`
+      : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
   if (!bars.length) return;
   const max = Math.max(...bars.map((b) => b.median)) || 1;
   const height = bars.length * (BAR_HEIGHT + GAP) + GAP;
