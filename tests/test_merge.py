@@ -318,8 +318,8 @@ def test_appending_to_a_benchmark_json_of_another_shape_is_refused() -> None:
 
 # --- kill -9 at random moments ---------------------------------------------------------------------------
 
-DATASET_RUNS = 20_000
-NEW_FRAGMENTS = 2_000
+DATASET_RUNS = 10_000
+NEW_FRAGMENTS = 1_000
 KILLS_WANTED = 12        # kills that must hit a running merge, spread over the whole merge
 KILLS_PER_ROUND = 3      # each round: up to this many kills on top of each other, then a merge to the end
 MAX_ATTEMPTS = 60        # a bound by count, not by time: every miss also shortens the next delays
