@@ -50,17 +50,17 @@ def checksum(digests: dict[str, str]) -> str:
 # ---------------------------------------------------------------- CIFAR-10
 
 class FakeCifar:
-    """Six small CIFAR-10 binary files (RECORDS records each) and the .tar.gz holding them."""
+    """Six small CIFAR-10 binary files (`records` records each) and the .tar.gz holding them."""
 
-    def __init__(self):
-        rng = np.random.default_rng(1)
-        self.labels = {n: rng.integers(0, 10, RECORDS, dtype=np.uint8) for n in BIN_NAMES}
-        self.planar = {n: rng.integers(0, 256, (RECORDS, 3, 32, 32), dtype=np.uint8) for n in BIN_NAMES}
+    def __init__(self, records: int = RECORDS, seed: int = 1, compresslevel: int = 9):
+        rng = np.random.default_rng(seed)
+        self.labels = {n: rng.integers(0, 10, records, dtype=np.uint8) for n in BIN_NAMES}
+        self.planar = {n: rng.integers(0, 256, (records, 3, 32, 32), dtype=np.uint8) for n in BIN_NAMES}
         self.bins = {}
         for n in BIN_NAMES:
-            records = np.concatenate([self.labels[n][:, None], self.planar[n].reshape(RECORDS, 3072)], axis=1)
-            self.bins[n] = records.tobytes()
-        self.tar = make_tar(self.members())
+            rows = np.concatenate([self.labels[n][:, None], self.planar[n].reshape(records, 3072)], axis=1)
+            self.bins[n] = rows.tobytes()
+        self.tar = make_tar(self.members(), compresslevel=compresslevel)
 
     def members(self) -> list[tuple[tarfile.TarInfo, bytes | None]]:
         """The members of the real archive: the folder, the six .bin files and two other files."""

@@ -20,14 +20,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import REPO, run_tool, snapshot
 from dlbench.contract.tomlio import read_toml
 from test_datasets import NAMES, Fake, Server
-from test_datasets_cifar_imagenet32 import (ARCHIVE, BIN_NAMES, FakeCifar, FakeImagenet32, checksum, make_tar,
-                                            sha)
+from test_datasets_cifar_imagenet32 import ARCHIVE, BIN_NAMES, FakeCifar, FakeImagenet32, checksum, sha
 
 WRAPPER = REPO / "tests" / "dataset_runner.py"
 FRAMEWORKS = ("torch", "tensorflow")
@@ -62,13 +60,7 @@ class Cifar(FakeCifar):
     RECORDS = 160
 
     def __init__(self):
-        rng = np.random.default_rng(11)
-        n = self.RECORDS
-        self.labels = {name: rng.integers(0, 10, n, dtype=np.uint8) for name in BIN_NAMES}
-        self.planar = {name: rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8) for name in BIN_NAMES}
-        self.bins = {name: np.concatenate([self.labels[name][:, None], self.planar[name].reshape(n, 3072)],
-                                          axis=1).tobytes() for name in BIN_NAMES}
-        self.tar = make_tar(self.members(), compresslevel=1)
+        super().__init__(self.RECORDS, seed=11, compresslevel=1)
 
     def specs(self, mirror: str) -> dict:
         return {"cifar-10": {"archive_size": len(self.tar), "archive_sha256": sha(self.tar), "mirrors": [mirror],

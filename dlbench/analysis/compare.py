@@ -5,9 +5,9 @@ benchmark_version, framework, precision and batch size, and, for whole-run durat
 compute_s, eval_s), the same number of epochs; and the same part of the dataset (`train_samples`,
 `test_samples`: a result trained on part of a dataset is compared only with results on the same part). A user
 may compare *across* framework, precision or batch size instead (`across`): that field then leaves the
-setting and becomes part of each row, so that, say, a tf32 GPU and an fp32 CPU stand in one table, each row naming its precision. Results are grouped by setting, then by device
-and source (measured, or the imported publication): each group becomes one row with its number of results
-n, median, min, max and IQR. Results of different benchmark versions, or measured and imported results,
+setting and becomes part of each row, so that, say, a tf32 GPU and an fp32 CPU stand in one table, each row
+naming its precision. Results are grouped by setting, then by device and source (measured, or the imported
+publication): each group becomes one row with its number of results n, median, min, max and IQR. Results of different benchmark versions, or measured and imported results,
 are never pooled. The speedup of a row is the ratio of its median to the baseline device's median in the
 same setting, oriented so that > 1 means better (faster, for times). Groups with fewer than `min_results`
 results are kept and marked as few results, never hidden.

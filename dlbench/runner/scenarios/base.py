@@ -70,9 +70,9 @@ class IterationScenario(Scenario):
 
 
 @contextmanager
-def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Iterator[tuple[PhaseTimer, float]]:
-    """The frame of one measurement (train, step, infer): a PhaseTimer on the backend's synchronization and
-    the start time; on success `total_s` from a synchronized clock read, on a failure from a plain one (after a
+def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Iterator[PhaseTimer]:
+    """The frame of one measurement (train, step, infer): a PhaseTimer on the backend's synchronization,
+    started; on success `total_s` from a synchronized clock read, on a failure from a plain one (after a
     device error a synchronization could fail again); peak memory merged into `m.metrics` either way (its own
     failure is not worth hiding the real one)."""
     timer = PhaseTimer(backend.synchronize, clock)
@@ -80,7 +80,7 @@ def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Ite
     memory.start()
     started = timer.read()
     try:
-        yield timer, started
+        yield timer
         m.metrics["total_s"] = s(timer.read() - started)
     except Exception:
         m.metrics["total_s"] = s(clock() - started)

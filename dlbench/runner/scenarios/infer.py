@@ -70,7 +70,7 @@ class InferenceScenario(IterationScenario):
 
         backend, metrics, w = self.backend, m.metrics, self.workload
         clock, sync = self.clock, backend.synchronize
-        with measuring(backend, m, clock) as (timer, _):
+        with measuring(backend, m, clock) as timer:
             images = self.images(seed, m)
             source = (1, *images.shape[1:3]) if images.ndim == 3 else (images.shape[3], *images.shape[1:3])
             steps = plan(tuple(int(d) for d in source), w.input, w.preprocess)

@@ -57,7 +57,7 @@ class StepScenario(IterationScenario):
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         backend, metrics, w = self.backend, m.metrics, self.workload
-        with measuring(backend, m, self.clock) as (timer, _):
+        with measuring(backend, m, self.clock) as timer:
             program = backend.step_program(w.model, w.input, self.batch_size, seed, w.optimizer, w.learning_rate,
                                            w.momentum)
             if program.fused:

@@ -67,7 +67,7 @@ class TrainingScenario(Scenario):
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         """One full measurement into `m` (passed in so that a failure leaves its partial metrics there)."""
         backend, metrics = self.backend, m.metrics
-        with self._bars(), measuring(backend, m, self.clock) as (timer, _):
+        with self._bars(), measuring(backend, m, self.clock) as timer:
             with timer.phase("load"):
                 arrays = self.load_dataset(self.workload.dataset)
                 if self.train_samples is not None or self.test_samples is not None:
