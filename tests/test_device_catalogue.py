@@ -1,4 +1,5 @@
-"""The device catalogue (catalogue/devices.toml): validation, look-up, and results read as fractions of peak.
+"""The device catalogue (catalogue/: epoch-ai.toml, devices.toml, device-map.toml): validation, look-up through
+the map, and results read as fractions of peak.
 
 Fractions are joined when the dataset is read (the analysis frame, tools/compare.py, the sharded API),
 never stored: the tests merge synthetic measured fragments (the runner that writes such results is not
@@ -27,7 +28,21 @@ H100 = "NVIDIA H100 80GB HBM3"          # what CUDA calls the H100 SXM5, normali
 H100_TF32 = 494.7e12
 H100_BF16 = 989.4e12
 CATALOGUE = REPO / "catalogue" / "devices.toml"
+DEVICE_MAP = REPO / "catalogue" / "device-map.toml"
 API = shards.API_DIR
+TITAN_X = "NVIDIA GeForce GTX TITAN X"    # Epoch's name of the Maxwell Titan X, the imported rows' device
+
+
+def catalogue_copy(root: Path, **texts: str) -> Path:
+    """The checkout's three catalogue files copied into root/catalogue, with some replaced by `texts`
+    (`devices=`, `device_map=`)."""
+    folder = root / "catalogue"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("devices.toml", "epoch-ai.toml", "device-map.toml"):
+        shutil.copyfile(REPO / "catalogue" / name, folder / name)
+    for key, text in texts.items():
+        (folder / f"{key.replace('_', '-')}.toml").write_text(text, encoding="utf-8")
+    return folder
 
 
 def step_run(i: int, device: str = H100, precision: str = "tf32", achieved: float | None = None,
@@ -63,18 +78,22 @@ def only_fractions(row: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------- the catalogue
 
-def test_the_real_catalogue_validates_and_looks_devices_up_by_exact_normalized_name():
+def test_the_real_catalogue_validates_and_looks_devices_up_through_the_map():
     cat = dc.read_catalogue(CATALOGUE)
     assert cat.ok, [p.format() for p in cat.problems]
-    assert len(cat.devices) >= 14
+    assert len(cat.devices) >= 150
     for entry in cat.devices:
         assert all(cat.entry_for(m) is entry for m in entry["matches"])
     assert dc.entry_for(H100)["name"] == "NVIDIA H100 SXM5 80GB"
-    assert dc.entry_for("NVIDIA Titan X")["name"] == "NVIDIA GTX Titan X (Maxwell)"   # the imported rows' device
-    assert dc.entry_for("NVIDIA GeForce RTX 3090") is None      # not normalized: no match, no guess
-    assert dc.entry_for("NVIDIA H100 PCIe") is None             # another card: not the SXM5's figures
+    assert dc.entry_for("NVIDIA Titan X")["name"] == TITAN_X                  # the imported rows' device
+    assert dc.entry_for("NVIDIA GeForce RTX 3090") is None      # an entry's name, but no result's: only the map
+    assert dc.entry_for("NVIDIA RTX 3090")["name"] == "NVIDIA GeForce RTX 3090"
+    assert dc.entry_for("NVIDIA H100") is None                  # PCIe or SXM5? never a guess
+    assert dc.entry_for("NVIDIA H100 PCIe")["name"] == "NVIDIA H100 PCIe"     # another card, its own figures
+    assert dc.peak_flops_per_s("NVIDIA H100 PCIe", "tf32") == 378e12
     assert dc.peak_flops_per_s(H100, "tf32") == H100_TF32        # exactly the decimal the catalogue writes
-    assert dc.peak_flops_per_s(H100, "fp32") == 66.9e12
+    assert dc.peak_flops_per_s(H100, "fp32") == 66.91e12
+    assert dc.unmapped(["NVIDIA RTX 3090", "NVIDIA Unknown GPU", None, "NVIDIA Unknown GPU"]) == ["NVIDIA Unknown GPU"]
     assert dc.peak_flops_per_s(H100, "mixed-bf16") == dc.peak_flops_per_s(H100, "bf16") == H100_BF16
     assert dc.peak_flops_per_s(H100, "mixed-fp16") == dc.peak_flops_per_s(H100, "fp16") == 989.4e12
     for precision in ("unknown", "int8", None, ""):
@@ -87,8 +106,9 @@ def test_the_real_catalogue_validates_and_looks_devices_up_by_exact_normalized_n
 def test_the_catalogue_schema_is_documented_in_the_generated_reference():
     text = render_reference()
     assert "## `devices.schema.json`: dlbench device catalogue" in text
-    for field in ("`matches` **required**", "`peak_tflops.tf32`", "### `source`", "`covers` **required**",
-                  "`unconfirmed`"):
+    for field in ("`name` **required**", "`matches`", "`peak_tflops.tf32`", "`peak_tflops.int4`", "`correction`",
+                  "`release_date`", "`price_usd`", "`tdp_w`", "`datasheet`", "### `source`", "`covers` **required**",
+                  "`unconfirmed`", "`sha256`", "`license`", "`attribution`", "catalogue/device-map.toml` is the one"):
         assert field in text
 
 
@@ -101,21 +121,21 @@ def _line(text: str, needle: str) -> int:
 
 BROKEN = {
     # name: (text to replace, replacement, line holding this text after the change, field, message part)
-    "bad type": ('bandwidth_gb_s = 1008', 'bandwidth_gb_s = "1008"', 'bandwidth_gb_s = "1008"',
-                 "bandwidth_gb_s", 'must be of type number, got string "1008"'),
-    "bad type inside an inline table": ('peak_tflops = { fp32 = 11.3 }', 'peak_tflops = { fp32 = "fast" }',
+    "bad type": ('bandwidth_gb_s = 864', 'bandwidth_gb_s = "864"', 'bandwidth_gb_s = "864"',
+                 "bandwidth_gb_s", 'must be of type number, got string "864"'),
+    "bad type inside an inline table": ('peak_tflops = { fp32 = 1.86 }', 'peak_tflops = { fp32 = "fast" }',
                                         'fp32 = "fast"', "peak_tflops.fp32", "must be of type number"),
-    "duplicate match": ('matches = ["NVIDIA RTX 3090"]', 'matches = ["NVIDIA RTX 3090", "NVIDIA RTX 4090"]',
-                        'matches = ["NVIDIA RTX 3090", "NVIDIA RTX 4090"]', "matches[1]",
-                        "'NVIDIA RTX 4090' is already matched by devices["),
-    "name not normalized": ('matches = ["NVIDIA GTX 1050"]', 'matches = ["NVIDIA GeForce GTX 1050"]',
-                            'matches = ["NVIDIA GeForce GTX 1050"]', "matches[0]",
-                            "not a normalized device name"),
+    "matches in the hand file": ('name = "NVIDIA L40S"\n', 'name = "NVIDIA L40S"\nmatches = ["NVIDIA L40S"]\n',
+                                 'matches = ["NVIDIA L40S"]', "matches", "moved to catalogue/device-map.toml"),
+    "correction without a reason": (
+        'correction = "Epoch\'s row gives no memory size: the H200 SXM has 141 GB of HBM3e (NVIDIA H200 datasheet)"\n',
+        '', 'name = "NVIDIA H200 SXM"', "name", "say why in `correction`"),
+    "corrects an unknown entry": ('corrects = "NVIDIA A100 PCIe"', 'corrects = "NVIDIA A100 PCIe 80 GB"',
+                                  'corrects = "NVIDIA A100 PCIe 80 GB"', "corrects", "does not list"),
     "uncovered figure": ('covers = ["peak_tflops", "bandwidth_gb_s"] }]',
                          'covers = ["peak_tflops"] }]', 'bandwidth_gb_s = 100', "bandwidth_gb_s",
                          "no source covers bandwidth_gb_s"),
-    "unknown field": ('memory_type = "GDDR6X"\nbandwidth_gb_s = 936', 'memory_type = "GDDR6X"\nbandwith_gb_s = 936',
-                      'bandwith_gb_s = 936', "bandwith_gb_s", "unknown field 'bandwith_gb_s'"),
+    "unknown field": ('tdp_w = 280', 'tdp_watts = 280', 'tdp_watts = 280', "tdp_watts", "unknown field 'tdp_watts'"),
 }
 
 
@@ -125,8 +145,7 @@ def test_a_broken_catalogue_is_reported_with_file_line_field_and_message(tmp_pat
     text = CATALOGUE.read_text(encoding="utf-8")
     assert text.count(old) == 1
     broken = text.replace(old, new)
-    (tmp_path / "catalogue").mkdir()
-    (tmp_path / dc.CATALOGUE_FILE).write_text(broken, encoding="utf-8")
+    catalogue_copy(tmp_path, devices=broken)
     cat = dc.for_root(tmp_path)
     assert not cat.ok and cat.devices == ()
     formatted = [p.format() for p in cat.problems]
@@ -138,23 +157,52 @@ def test_a_broken_catalogue_is_reported_with_file_line_field_and_message(tmp_pat
         cat.checked()
 
 
+BROKEN_MAP = {
+    # name: (text to replace, replacement, message part)
+    "not normalized": ('"NVIDIA GTX 1050" = ', '"NVIDIA GeForce GTX 1050" = ', "not a normalized device name"),
+    "no such entry": ('"NVIDIA RTX 3090" = "NVIDIA GeForce RTX 3090"', '"NVIDIA RTX 3090" = "NVIDIA RTX 3090 Turbo"',
+                      "'NVIDIA RTX 3090 Turbo' is no entry of the catalogue"),
+    "renamed by a correction": ('"NVIDIA A100 80GB PCIe" = "NVIDIA A100 PCIe 80GB"',
+                                '"NVIDIA A100 80GB PCIe" = "NVIDIA A100 PCIe"', "map to 'NVIDIA A100 PCIe 80GB'"),
+    "vendor mismatch": ('"AMD Radeon RX 7900 XTX" = "AMD Radeon RX 7900 XTX"',
+                        '"AMD Radeon RX 7900 XTX" = "NVIDIA GeForce RTX 4090"', "names vendor AMD"),
+    "an entry without peaks": ('"Intel Data Center GPU Max 1100" = "Intel Data Center GPU Max 1100"',
+                               '"Intel Data Center GPU Max 1100" = "Intel Habana GAUDI HL-205"',
+                               "lists no peak FLOP/s"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_MAP))
+def test_a_broken_device_map_is_reported_with_its_line(tmp_path, case):
+    old, new, message = BROKEN_MAP[case]
+    text = DEVICE_MAP.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    broken = text.replace(old, new)
+    catalogue_copy(tmp_path, device_map=broken)
+    cat = dc.for_root(tmp_path)
+    assert not cat.ok and cat.devices == ()
+    line = _line(broken, new.split(" = ")[0] + " = ")
+    hits = [p.format() for p in cat.problems if p.file == "catalogue/device-map.toml" and p.line == line
+            and message in p.message]
+    assert hits, [p.format() for p in cat.problems]
+
+
 def test_merge_and_check_refuse_an_invalid_catalogue_and_change_nothing(repo):
     merge_synthetic(repo, 2)
-    (repo / "catalogue").mkdir()
-    text = CATALOGUE.read_text(encoding="utf-8").replace('matches = ["NVIDIA RTX 3090"]',
-                                                         'matches = ["NVIDIA RTX 3090", "NVIDIA RTX 4090"]')
-    (repo / dc.CATALOGUE_FILE).write_text(text, encoding="utf-8")
-    line = _line(text, '"NVIDIA RTX 3090", "NVIDIA RTX 4090"')
+    text = DEVICE_MAP.read_text(encoding="utf-8").replace('"NVIDIA RTX 3090" = "NVIDIA GeForce RTX 3090"',
+                                                          '"NVIDIA RTX 3090" = "NVIDIA RTX 3090 Turbo"')
+    catalogue_copy(repo, device_map=text)
+    line = _line(text, '"NVIDIA RTX 3090" = ')
     before = snapshot(repo)
     check = run_tool("merge", "--root", str(repo), "--check")
     assert check.returncode == 1
-    assert f"catalogue/devices.toml:{line}: devices[" in check.stderr and ".matches[1]: 'NVIDIA RTX 4090'" in check.stderr
-    assert "catalogue/devices.toml is invalid" in check.stderr and "Traceback" not in check.stderr
+    assert f"catalogue/device-map.toml:{line}: names.\"NVIDIA RTX 3090\": 'NVIDIA RTX 3090 Turbo'" in check.stderr
+    assert "catalogue/device-map.toml is invalid" in check.stderr and "Traceback" not in check.stderr
     assert snapshot(repo) == before
     fragment = write(step_run(3, achieved=H100_TF32 / 2), repo / "data" / "fragments")
     before = snapshot(repo)
     merged = run_tool("merge", "--root", str(repo))
-    assert merged.returncode == 1 and f"catalogue/devices.toml:{line}:" in merged.stderr
+    assert merged.returncode == 1 and f"catalogue/device-map.toml:{line}:" in merged.stderr
     assert "nothing was changed" in merged.stderr
     assert snapshot(repo) == before and fragment.exists()
 
@@ -244,10 +292,13 @@ def test_the_api_rows_carry_the_fractions_and_devices_json_the_catalogue(real_pl
     assert index["catalogue"] == {"file": "devices.json", "sha256": cat.sha256, "device_count": len(cat.devices)}
     devices = {d["name"]: d for d in index["devices"]}
     assert devices[H100]["catalogue_name"] == "NVIDIA H100 SXM5 80GB"
-    assert devices["NVIDIA Titan X"]["catalogue_name"] == "NVIDIA GTX Titan X (Maxwell)"
+    assert devices["NVIDIA Titan X"]["catalogue_name"] == TITAN_X
     doc = json.loads((root / API / "devices.json").read_text())
     assert doc == {"api_version": 1, "catalogue_sha256": cat.sha256, "source": "catalogue/devices.toml",
-                   "devices": list(cat.devices)}
+                   "files": ["catalogue/devices.toml", "catalogue/epoch-ai.toml", "catalogue/device-map.toml"],
+                   "attribution": cat.attribution, "devices": list(cat.devices)}
+    assert doc["attribution"].startswith("Device figures: Epoch AI, 'Data on Machine Learning Hardware' "
+                                         "(https://epoch.ai/data/machine-learning-hardware), CC-BY 4.0, retrieved ")
     rows = [r for f in next(w for w in index["workloads"] if w["name"] == "fwdbwd-alexnet")["files"]
             for r in json.loads((root / API / f).read_text())["results"]]
     measured = [r for r in rows if r["provenance"]["kind"] == "measured" and r["device"] == H100]
@@ -266,9 +317,9 @@ def test_a_corrected_catalogue_changes_the_fractions_and_no_run(real_plus_measur
     root = tmp_path / "repo"
     shutil.copytree(real_plus_measured, root)
     toml_before = (root / "data" / "benchmark.toml").read_bytes()
-    (root / "catalogue").mkdir()
-    text = CATALOGUE.read_text(encoding="utf-8").replace("tf32 = 494.7, fp16 = 989.4", "tf32 = 989.4, fp16 = 989.4")
-    (root / dc.CATALOGUE_FILE).write_text(text, encoding="utf-8")
+    correction = ('\n[[devices]]\nname = "NVIDIA H100 SXM5 80GB"\ncorrection = "a test: a corrected TF32 rate"\n'
+                  'peak_tflops = { tf32 = 989.4 }\nsources = [{ title = "a test", covers = ["peak_tflops"] }]\n')
+    catalogue_copy(root, devices=CATALOGUE.read_text(encoding="utf-8") + correction)
     check = run_tool("merge", "--root", str(root), "--check")
     assert check.returncode == 1 and "data/api/v1/workloads/fwdbwd-alexnet/1.json: out of date" in check.stderr
     assert run_tool("merge", "--root", str(root)).returncode == 0
@@ -292,11 +343,11 @@ def test_compare_lists_measured_fwdbwd_rows_beside_the_imported_titan_x(real_plu
     assert text.returncode == 0, text.stderr
     assert "comparing forward_backward_ms (the default" in text.stderr   # the imported rows have no step_ms
     out = text.stdout
-    block = ("fwdbwd-alexnet (benchmark version 1), framework torch, precision tf32, batch 128; compared across "
-             "unknown settings (? marks an imported row whose source does not state its benchmark version, "
-             "precision, batch)")
+    block = ("fwdbwd-alexnet (benchmark version 1), framework torch, precision tf32, batch 128, NCHW; "
+             "compared across unknown settings (? marks an imported row whose source does not state its benchmark "
+             "version, precision, batch, compile, layout)")
     assert block in out.splitlines()
-    assert "NVIDIA Titan X (cuda) [precision ?, batch ?]" in out
+    assert "NVIDIA Titan X (cuda) [precision ?, batch ?, compile ?, layout ?]" in out
     doc = compare_json(root, "--workload", "fwdbwd-alexnet", "--baseline", "Titan X")
     assert doc["metric"] == "forward_backward_ms"
     tf32 = [r for r in doc["rows"] if r["setting"].get("precision") == "tf32"]
@@ -307,7 +358,7 @@ def test_compare_lists_measured_fwdbwd_rows_beside_the_imported_titan_x(real_plu
     assert (titan["framework"], titan["precision"], titan["batch_size"], titan["benchmark_version"]) == \
         ("torch", "unknown", None, None)
     assert titan["median"] == 99.0 and titan["is_baseline"]
-    assert titan["unknown"] == ["benchmark_version", "precision", "batch_size"]
+    assert titan["unknown"] == ["benchmark_version", "precision", "batch_size", "compile", "channels_last"]
     assert "compared across unknown settings" in titan["note"]
     assert h100["median"] == pytest.approx(12.4) and h100["speedup"] == pytest.approx(99.0 / 12.4)
     assert h100["unknown"] is None and h100["peak_fraction_catalogue"] == pytest.approx(0.45)

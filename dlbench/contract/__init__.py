@@ -15,5 +15,8 @@ other layer (store, analysis, runner, importers, cli) may import it.
 - `atomic.py`: crash-safe file writes;
 - `limits.py`: the limits of a contribution (per file, per pull request) and the growth they bound;
 - `device_names.py`: canonical accelerator and CPU names;
-- `device_catalogue.py`: `catalogue/devices.toml`, the peaks, memory and bandwidth of accelerators with their sources.
+- `device_catalogue.py`: the device catalogue, the peaks, memory and bandwidth of accelerators with their sources;
+- `catalogue_files.py`: the catalogue's three files (`epoch-ai.toml`, `devices.toml`, `device-map.toml`), checked
+  and merged;
+- `families.py`: workload families (whose protocol a workload id is) and the MLPerf namespace.
 """

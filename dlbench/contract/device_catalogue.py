@@ -1,11 +1,13 @@
-"""The device catalogue, `catalogue/devices.toml`: what each accelerator can do at most, and results read against it.
+"""The device catalogue: what each accelerator can do at most, and results read against it.
 
 The catalogue lists, per device model, its dense peak TFLOP/s at each precision, its memory and its memory
-bandwidth, every figure with its source (schema: `schema/devices.schema.json`). It is validated here as the
-validators check fragments: every problem as a `Problem` (file, line, field path, message), never an
-exception; beyond the schema, no normalized name may belong to two entries, a name in `matches` must be
-normalized (`device_names.normalize_name`) and of the entry's vendor, and every figure field an entry has is
-covered by one of its sources (and a source covers only fields the entry has).
+bandwidth (and its release date, price and TDP), every figure with its source (schema:
+`schema/devices.schema.json`). It is three files, merged by `catalogue_files` (the rules are there):
+`catalogue/epoch-ai.toml` (generated from Epoch AI's hardware table), `catalogue/devices.toml` (kept by
+hand: devices Epoch lacks, Apple chips, corrections with their reasons) and `catalogue/device-map.toml` (the
+one mapping from the normalized device names results carry to entries: `entry_for` answers through it and
+nothing else). It is validated as the validators check fragments: every problem as a `Problem` (file,
+line, field path, message), never an exception.
 
 Fractions of peak are joined when a result is READ (the analysis frame, the JSON API), never stored, so a
 corrected figure corrects every fraction at the next merge. For a result of device D, device count N,
@@ -28,8 +30,6 @@ An unknown device, precision or count gives no fraction: a peak is never guessed
 
 from __future__ import annotations
 
-import hashlib
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,15 +37,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import schema
-from .device_names import normalize_name, vendor_of
+from . import catalogue_files
 from .paths import PACKAGE_DIR, REPO_ROOT
 from .problems import Problem, display_path
-from .tomlio import Loaded, dotted, line_of, read_toml
 
-CATALOGUE_FILE = "catalogue/devices.toml"
-SUPPORTED_VERSIONS = (1,)
-FIGURES = ("peak_tflops", "memory_gb", "bandwidth_gb_s")
+CATALOGUE_FILE = "catalogue/devices.toml"           # the hand-kept file; its siblings are found beside it
+IMPORTED_FILE = "catalogue/epoch-ai.toml"
+MAP_FILE = "catalogue/device-map.toml"
+SUPPORTED_VERSIONS = catalogue_files.SUPPORTED_VERSIONS
+FIGURES = catalogue_files.FIGURES
 # A result's precision -> the catalogue's `peak_tflops` key of the math it runs; absent: no peak known.
 PRECISION_KEYS = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "mixed-fp16": "fp16",
                   "bf16": "bf16", "mixed-bf16": "bf16"}
@@ -64,13 +64,16 @@ class CatalogueError(Exception):
 
 @dataclass(frozen=True)
 class Catalogue:
-    """A catalogue as read: its entries (empty when invalid or absent), its problems, its bytes' SHA-256."""
+    """A catalogue as read: its merged entries (empty when invalid or absent), its problems, and one SHA-256
+    of its files (`catalogue_files.combined_sha256`)."""
 
-    path: str | None                       # as shown in problems; None: no catalogue file was found
+    path: str | None                       # the hand-kept file as shown in problems; None: none was found
     devices: tuple[dict[str, Any], ...] = ()
     problems: tuple[Problem, ...] = ()
     sha256: str = ""
     by_name: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    attribution: str = ""                  # the credit devices.json carries
+    files: tuple[str, ...] = ()            # the files read, as shown
 
     @property
     def ok(self) -> bool:
@@ -83,7 +86,8 @@ class Catalogue:
         return self
 
     def entry_for(self, device_name: str | None, kind: str | None = None) -> dict[str, Any] | None:
-        """The entry whose `matches` holds exactly this normalized name (and of this device kind, when given)."""
+        """The entry `catalogue/device-map.toml` maps this exact normalized name to (and of this device kind,
+        when given); None for a name the map lacks (never a guess)."""
         entry = self.by_name.get(device_name) if device_name else None
         return entry if entry is not None and (kind is None or entry["kind"] == kind) else None
 
@@ -92,7 +96,7 @@ class Catalogue:
         """Dense peak FLOP/s of one device at a result's precision, or None when not known (never a guess)."""
         entry = self.entry_for(device_name, kind)
         key = PRECISION_KEYS.get(precision or "")
-        if entry is None or key is None or key not in entry["peak_tflops"]:
+        if entry is None or key is None or key not in entry.get("peak_tflops", {}):
             return None
         return _scaled(entry["peak_tflops"][key], 12)
 
@@ -103,9 +107,15 @@ class Catalogue:
             return None
         return _scaled(entry["bandwidth_gb_s"], 9)
 
+    def unmapped(self, names: Iterable[str | None]) -> list[str]:
+        """The names (of accelerators: pass no CPU names) the catalogue has no entry for, sorted, once each."""
+        return sorted({n for n in names if n} - set(self.by_name))
+
     def to_json(self) -> dict[str, Any]:
-        """The catalogue as `data/api/v1/devices.json` holds it (entries as written, in file order)."""
-        return {"catalogue_sha256": self.sha256, "source": CATALOGUE_FILE, "devices": list(self.devices)}
+        """The catalogue as `data/api/v1/devices.json` holds it: merged entries (each with its `matches`), the
+        files read and the attribution the imported figures ask for."""
+        return {"catalogue_sha256": self.sha256, "source": CATALOGUE_FILE, "files": list(self.files),
+                "attribution": self.attribution, "devices": list(self.devices)}
 
 
 def _scaled(value: float, exponent: int) -> float:
@@ -127,23 +137,15 @@ def catalogue_path(root: Path | None = None) -> Path | None:
 
 
 def read_catalogue(path: Path | None, display: str | None = None) -> Catalogue:
-    """Read and validate a catalogue file; never raises for bad content (see `Catalogue.problems`)."""
+    """Read and validate the catalogue whose hand-kept file is `path` (the other two beside it); never raises
+    for bad content (see `Catalogue.problems`)."""
     if path is None:
         return Catalogue(None)
     display = display or display_path(path)
-    loaded = read_toml(path, display)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    if loaded.data is None or loaded.problems:
-        return Catalogue(display, problems=tuple(loaded.problems), sha256=digest)
-    view = _CatalogueView(loaded)
-    problems = _check_version(view) or schema.check(view, loaded.data, schema.DEVICES_SCHEMA)
-    if not problems:
-        problems = check_catalogue(loaded.data, display, view.line_of)
-    if problems:
-        return Catalogue(display, problems=tuple(problems), sha256=digest)
-    devices = tuple(loaded.data["devices"])
-    by_name = {name: entry for entry in devices for name in entry["matches"]}
-    return Catalogue(display, devices, (), digest, by_name)
+    got = catalogue_files.read(path, display)
+    if got.problems:
+        return Catalogue(display, problems=tuple(got.problems), sha256=got.sha256, files=got.files)
+    return Catalogue(display, got.devices, (), got.sha256, got.by_name, got.attribution, got.files)
 
 
 def for_root(root: Path | None = None) -> Catalogue:
@@ -162,103 +164,18 @@ def default_catalogue() -> Catalogue:
 
 
 def entry_for(device_name: str | None, kind: str | None = None) -> dict[str, Any] | None:
-    """This checkout's catalogue entry for a normalized device name (exact match), else None."""
+    """This checkout's catalogue entry for a normalized device name (through the map), else None."""
     return default_catalogue().checked().entry_for(device_name, kind)
+
+
+def unmapped(names: Iterable[str | None], catalogue: Catalogue | None = None) -> list[str]:
+    """The accelerator names (as results carry them) with no catalogue entry, sorted: what a merge reports."""
+    return (catalogue if catalogue is not None else default_catalogue()).checked().unmapped(names)
 
 
 def peak_flops_per_s(device_name: str | None, precision: str | None, kind: str | None = None) -> float | None:
     """This checkout's catalogue peak for a device at a result's precision, else None (see `PRECISION_KEYS`)."""
     return default_catalogue().checked().peak_flops_per_s(device_name, precision, kind)
-
-
-def _check_version(view: Loaded) -> list[Problem]:
-    version = view.data.get("schema_version") if isinstance(view.data, dict) else None
-    if isinstance(version, int) and not isinstance(version, bool) and version not in SUPPORTED_VERSIONS:
-        return [Problem(view.path, view.line_of(("schema_version",)), "schema_version",
-                        f"catalogue schema_version {version} is not supported (these tools know "
-                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}): update the tools", "schema-version")]
-    return []
-
-
-def check_catalogue(doc: dict[str, Any], file: str, locate=lambda path: None) -> list[Problem]:
-    """Problems of a schema-valid catalogue beyond what its schema says."""
-    out: list[Problem] = []
-
-    def add(path: tuple, message: str, code: str) -> None:
-        out.append(Problem(file, locate(path), dotted(path), message, code))
-
-    owner: dict[str, int] = {}
-    names: dict[str, int] = {}
-    for i, entry in enumerate(doc["devices"]):
-        if entry["name"] in names:
-            add(("devices", i, "name"), f"{entry['name']!r} is already the name of devices[{names[entry['name']]}]: "
-                "give each entry its own name", "duplicate-name")
-        names.setdefault(entry["name"], i)
-        for j, match in enumerate(entry["matches"]):
-            where = ("devices", i, "matches", j)
-            if match in owner:
-                other = doc["devices"][owner[match]]["name"]
-                add(where, f"{match!r} is already matched by devices[{owner[match]}] ({other}): a normalized "
-                    "name belongs to one entry; remove it from one of them", "duplicate-match")
-            else:
-                owner[match] = i
-            normalized = normalize_name(match)
-            if normalized != match:
-                add(where, f"{match!r} is not a normalized device name, so no result would match it: "
-                    f"write it as normalize_name gives it, {normalized!r}", "not-normalized")
-            vendor = vendor_of(match)
-            if vendor is not None and vendor != entry["vendor"]:
-                add(where, f"{match!r} names vendor {vendor} but the entry's vendor is {entry['vendor']}: "
-                    "fix the name or the vendor", "vendor-mismatch")
-        covered = {f for source in entry["sources"] for f in source["covers"]}
-        for figure in FIGURES:
-            if figure in entry and figure not in covered:
-                add(("devices", i, figure), f"no source covers {figure}: add it to the `covers` of the source "
-                    "it comes from (with `unconfirmed = true` if it is derived or second-hand)", "uncovered")
-        for k, source in enumerate(entry["sources"]):
-            for figure in source["covers"]:
-                if figure not in entry:
-                    add(("devices", i, "sources", k, "covers"), f"covers {figure}, which the entry does not give: "
-                        "remove it from `covers` or add the figure", "covers-absent")
-    return out
-
-
-_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*devices[ \t]*\]\][ \t]*(#.*)?$")
-
-
-class _CatalogueView(Loaded):
-    """The catalogue file, with field lines looked up within the `[[devices]]` block of their entry.
-
-    A key that appears in many entries (`peak_tflops`) is found inside its own entry's block; a key inside
-    an inline table (`fp32` of `peak_tflops = { fp32 = ... }`) is found on the inline table's line; the
-    k-th source's field on the k-th line naming it.
-    """
-
-    def __init__(self, loaded: Loaded):
-        super().__init__(loaded.path, loaded.data, loaded.text, loaded.problems)
-        self._lines = loaded.text.splitlines()
-        self._starts = [n for n, text in enumerate(self._lines, 1) if _HEADER.match(text)]
-
-    def line_of(self, path: tuple) -> int | None:
-        if len(path) < 2 or path[0] != "devices" or not isinstance(path[1], int):
-            return line_of(self.text, path)
-        if path[1] >= len(self._starts):
-            return None
-        first = self._starts[path[1]]
-        last = self._starts[path[1] + 1] - 1 if path[1] + 1 < len(self._starts) else len(self._lines)
-        block = self._lines[first - 1:last]
-        rest = path[2:]
-        for depth in range(len(rest), 0, -1):
-            key = rest[depth - 1]
-            if not isinstance(key, str):
-                continue
-            indexes = [p for p in rest[:depth - 1] if isinstance(p, int)]
-            nth = indexes[-1] if indexes else 0
-            pattern = re.compile(rf'(?:^|[{{,\s])(?:"{re.escape(key)}"|{re.escape(key)})[ \t]*=')
-            hits = [n for n, text in enumerate(block) if pattern.search(text)]
-            if hits:
-                return first + hits[min(nth, len(hits) - 1)]
-        return first
 
 
 # ---------------------------------------------------------------------------------------------- fractions

@@ -11,12 +11,39 @@ INTRO = """# Record reference (generated)
 Generated from `schema/*.json` by `python tools/merge.py`; do not edit by hand (`merge.py --check` fails
 when it is out of date). Every field of a fragment (`data/fragments/<run_id>.toml`, one run) and of the
 merged files is listed with its type and meaning, and so is every field of the device catalogue
-(`catalogue/devices.toml`, the peaks that results are read against). Required fields are marked **required**.
+(`catalogue/epoch-ai.toml`, `catalogue/devices.toml` and `catalogue/device-map.toml`: the peaks that results
+are read against). Required fields are marked **required**.
 
 Versioning: `schema_version` changes whenever a change would make an older validator or consumer
 misread a record (a field removed, renamed, retyped or given a new meaning, or a new required field);
 adding an optional field or an enumeration value is not such a change. See `CHANGELOG.md` here.
 """
+
+
+# Rules a schema cannot state, printed after its field table (the device catalogue's three files).
+NOTES = {
+    "devices.schema.json": """The catalogue's files and how they merge (`dlbench/contract/catalogue_files.py`):
+
+- `catalogue/epoch-ai.toml` is generated from Epoch AI's "Data on Machine Learning Hardware" (CC-BY 4.0)
+  by `python tools/import_published.py epoch FOLDER --commit SHA` (`dlbench/importers/epoch.py`): every
+  accelerator of the table, each figure citing the copy it was read from (repository, path, commit, SHA-256)
+  and the retrieval date; never edit it by hand. Its `attribution` is carried by `devices.json`.
+- `catalogue/devices.toml` is kept by hand: devices Epoch does not list, Apple chips, and corrections. An
+  entry with the same `name` as an imported entry, or naming one in `corrects`, is a correction: it must give
+  `correction` (why, citing its source), overrides the imported entry field by field (precision by precision
+  in `peak_tflops`), and may leave out every field it does not change. The merged entry takes the hand
+  entry's name, keeps the imported name in `corrects`, and the imported sources keep covering only the
+  figures the correction left alone. Any other entry is one of its own (`kind` and `vendor` required).
+- `catalogue/device-map.toml` is the one mapping from the device names results carry to entries:
+  `schema_version = 1` and a `[names]` table of `"<normalized device name>" = "<entry name>"`. Every key is
+  a normalized name (`dlbench.contract.device_names.normalize_name`), every value the name of a merged entry
+  that lists peaks and is of the vendor the key names. A device with results and no line here has no entry
+  (no peak, no fraction) and is reported by the merge.
+- Every figure field of an entry (`peak_tflops` or one of its precisions, `memory_gb`, `bandwidth_gb_s`,
+  `release_date`, `price_usd`, `tdp_w`) is covered by a source, and a source covers only fields the entry
+  has; names are unique in the merged catalogue.
+""",
+}
 
 
 def render_reference() -> str:
@@ -30,6 +57,8 @@ def render_reference() -> str:
         lines.append("| --- | --- | --- |")
         _rows(doc, doc, "", lines, set(doc.get("required", [])))
         lines.append("")
+        if name in NOTES:
+            lines.append(NOTES[name])
         defs = doc.get("$defs", {})
         for def_name in sorted(defs):
             node = defs[def_name]
