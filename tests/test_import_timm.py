@@ -119,6 +119,8 @@ def test_import_reimport_and_new_commit(tmp_path: Path, repo: Path) -> None:
     res = _import(src, COMMIT_A, repo)
     assert res.returncode == 0, res.stderr
     assert "6 runs read; wrote 6" in res.stdout
+    # the 0 and -1 rows are reported as not results, by file and line
+    assert sum(ln.startswith("not a result: ") and "_samples_per_sec is" in ln for ln in res.stdout.splitlines()) == 2
     runs = _fragments(repo)
     assert sorted(runs) == ["timm-infer-resnet101d-256", "timm-infer-resnet18-224", "timm-infer-resnet50-224",
                             "timm-infer-resnet50-288", "timm-infer-vit-base-patch16-224-augreg-in21k-224",

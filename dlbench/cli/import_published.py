@@ -151,7 +151,8 @@ def run(argv: list[str] | None) -> int:
                 print(line)
             return 0
         assert source.read is not None
-        candidates = source.read(args.folder, pin)
+        reading = source.read(args.folder, pin)
+        candidates = reading.runs
         problems = _checked(candidates, source)
         if problems:
             raise InputError(problems)
@@ -173,6 +174,8 @@ def run(argv: list[str] | None) -> int:
         if not args.dry_run:
             from ..contract.atomic import write_text_atomic
             write_text_atomic(target, text)
+    for line in reading.skipped:
+        print(f"not a result: {line}")
     for old, new in replaced:
         src = new["provenance"]["source"]
         print(f"{new['run_id']} replaces {old} ({src['path']} row {src['row']}: its figures changed at "

@@ -42,7 +42,7 @@ from typing import Any
 from ..contract.device_names import normalize_name
 from ..contract.fragment import with_run_id
 from .common import imported_run
-from .published import (NOT_RUN, InputError, Pin, SourceFile, collect, csv_rows, number, problem,
+from .published import (NOT_RUN, InputError, Pin, Reading, SourceFile, collect, csv_rows, number, problem,
                         read_source, whole)
 from .sources import Source
 
@@ -377,25 +377,31 @@ def _run(table: Table, tput: SourceFile, bs: SourceFile, row, b_row, raw: str, n
     return run
 
 
-def read_tables(folder: Path, pin: Pin, tables: list[Table], **terms: str) -> list[dict[str, Any]]:
-    """Every run of these tables, all or nothing (InputError with the problems of every table)."""
-    runs, problems = [], []
+def read_tables(folder: Path, pin: Pin, tables: list[Table], **terms: str) -> Reading:
+    """Every run of these tables, all or nothing (InputError with the problems of every table), and how many
+    cells of each were 0, -1 or empty (no result)."""
+    runs, problems, skipped = [], [], []
     for table in tables:
         try:
-            runs += read_table(folder, pin, table, **terms)[0]
+            found, cells = read_table(folder, pin, table, **terms)
         except InputError as exc:
             problems += exc.problems
+            continue
+        runs += found
+        if cells:
+            skipped.append(f"{folder / table.throughput}: {cells} cell{'s' if cells != 1 else ''} of 0, -1 or "
+                           "nothing (a run that did not happen or failed: no result, the cell kept in original)")
     if problems:
         raise InputError(problems)
-    return runs
+    return Reading(runs, skipped)
 
 
-def read(folder: Path, pin: Pin) -> list[dict[str, Any]]:
+def read(folder: Path, pin: Pin) -> Reading:
     """`lambda-pytorch`: the current and the older tables (fp16 and fp32) of a checkout."""
     return read_tables(folder, pin, _tables_current())
 
 
-def read_2022(folder: Path, pin: Pin) -> list[dict[str, Any]]:
+def read_2022(folder: Path, pin: Pin) -> Reading:
     """`lambda-pytorch-2022`: the 2022 tables (fp16 and fp32) of a checkout at that commit."""
     return read_tables(folder, pin, _tables_2022())
 

@@ -25,10 +25,8 @@ row, a result per model cell, the device strings through the same explicit table
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from .lambda_pytorch import Model, Table, read_tables
-from .published import Pin
+from .published import Pin, Reading
 from .sources import Source
 
 REPOSITORY = "lambdal/lambda-tensorflow-benchmark"
@@ -61,7 +59,7 @@ def tables() -> list[Table]:
             for p in ("fp16", "fp32")]
 
 
-def read(folder: Path, pin: Pin) -> list[dict[str, Any]]:
+def read(folder: Path, pin: Pin) -> Reading:
     """`lambda-tensorflow`: the fp16 and fp32 training tables of a checkout."""
     return read_tables(folder, pin, tables(), title=TITLE, license=LICENSE, attribution=ATTRIBUTION)
 

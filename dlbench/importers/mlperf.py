@@ -51,7 +51,7 @@ from typing import Any
 
 from ..contract.problems import Problem
 from .common import cpu_identity, imported_run, slug
-from .published import (NOT_RUN, InputError, Pin, SourceFile, collect, csv_rows, device_table, json_record_lines,
+from .published import (NOT_RUN, InputError, Pin, Reading, SourceFile, collect, csv_rows, device_table, json_record_lines,
                         json_records, number, problem, read_source, whole)
 from .sources import Source
 
@@ -179,6 +179,9 @@ class Entry:
 class Reading:
     runs: list[dict[str, Any]]
     skipped: dict[str, int]    # reason -> rows
+
+    def reading(self) -> Reading:
+        return Reading(self.runs, [f"{n} row{'s' if n != 1 else ''}: {why}" for why, n in sorted(self.skipped.items())])
 
 
 def _framework(software: str) -> tuple[str, str | None]:
@@ -384,7 +387,7 @@ def inspect_v61(folder: Path, pin: Pin) -> Reading:
 
 SOURCES = (
     Source("mlperf-v4.1", V41_REPOSITORY, "MLPerf Inference v4.1 results (MLPerf namespace)", V41_PATH, V41_PINNED,
-           read=lambda folder, pin: inspect_v41(folder, pin).runs),
+           read=lambda folder, pin: inspect_v41(folder, pin).reading()),
     Source("mlperf-v6.1", V61_REPOSITORY, "MLPerf Inference v6.1 results (MLPerf namespace)", V61_PATH, V61_PINNED,
-           read=lambda folder, pin: inspect_v61(folder, pin).runs),
+           read=lambda folder, pin: inspect_v61(folder, pin).reading()),
 )

@@ -30,6 +30,15 @@ _NOT_RUN_CELLS = re.compile(r"^\s*-?(?:0+(?:\.0*)?|1(?:\.0*)?)\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
 
 
+@dataclass
+class Reading:
+    """What a source's `read` gives: its runs, and what it left out as not a result, one line each
+    (`FILE:LINE: why`, or `N rows: why`), for the command to report."""
+
+    runs: list[dict[str, Any]]
+    skipped: list[str] = field(default_factory=list)
+
+
 class InputError(Exception):
     """The input cannot be imported; `problems` say where and why (nothing is written)."""
 

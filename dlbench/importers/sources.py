@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from .published import Pin
+from .published import Pin, Reading
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class Source:
     description: str                             # one line for --help
     files: str                                   # which files of the checkout it reads (for --help)
     pinned: str                                  # the commit this project's dataset was imported from
-    read: Callable[[Path, Pin], list[dict[str, Any]]] | None = None    # runs (JSON form, run_id set)
+    # The runs (JSON form, run_id set) and what was left out; InputError with every problem.
+    read: Callable[[Path, Pin], Reading] | None = None
     kind: str = "runs"                           # or "catalogue"
     # A catalogue source: apply(folder, pin, root, dry_run) -> lines to print; InputError on bad input.
     apply: Callable[..., list[str]] | None = None

@@ -46,7 +46,7 @@ from typing import Any
 from ..contract.device_names import normalize_name
 from ..contract.problems import Problem
 from .common import imported_run
-from .published import (NOT_RUN, InputError, Pin, Row, SourceFile, collect, csv_rows, device_table,
+from .published import (NOT_RUN, InputError, Pin, Reading, Row, SourceFile, collect, csv_rows, device_table,
                         files_matching, number, problem, read_source, whole)
 from .sources import Source
 
@@ -289,9 +289,11 @@ def scan(folder: Path, pin: Pin) -> Scan:
     return out
 
 
-def read(folder: Path, pin: Pin) -> list[dict[str, Any]]:
-    """The runs of a checkout of huggingface/pytorch-image-models (all or nothing: InputError)."""
-    return scan(folder, pin).runs
+def read(folder: Path, pin: Pin) -> Reading:
+    """The runs of a checkout of huggingface/pytorch-image-models (all or nothing: InputError), and the rows
+    that are not results."""
+    found = scan(folder, pin)
+    return Reading(found.runs, [f"{file}:{line}: {why}" for file, line, why in found.skipped])
 
 
 SOURCES = (Source(name="timm", repository=REPOSITORY, pinned=PINNED, files=FILES,
