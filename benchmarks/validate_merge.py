@@ -6,15 +6,23 @@ Generates synthetic valid runs (dlbench.store.synthetic) in a temporary folder, 
   (a) validating --fragments fragment files (default 10,000) with `tools/validate.py` in a subprocess
       (what a user or CI runs, interpreter start included), and in-process through the same CLI code;
   (b) merging ONE new fragment into a dataset of each --runs size (default 25,000, 50,000, 100,000) with
-      `tools/merge.py` in a subprocess: validate, append to benchmark.toml, regenerate benchmark.json and
-      every other generated file (dlbench.store.outputs.GENERATORS);
+      `tools/merge.py` in a subprocess: validate, append to data/benchmark.toml, regenerate the JSON beside
+      each canonical file and every other generated file (dlbench.store.outputs.GENERATORS). The synthetic
+      dataset is a mix as the published imports make it: 70 % imported runs spread over 20 source files
+      (data/imported/, `synthetic.imported_run`) and 30 % measured runs (data/benchmark.toml,
+      `synthetic.synthetic_run`), written with the size cap (dlbench.store.parts.MAX_PART_BYTES), and the
+      largest committed file below data/ (path and bytes) is printed for each size;
   (c) how (b) grows with the dataset size (seconds per 1,000 runs), and, for the largest dataset, the
       share of each phase of the merge (measured in-process on a copy).
 
+  (d) with --real-root PATH: merging one measured fragment into a copy of that repository's dataset
+      (its data/, catalogue/ and schema/ copied to the temporary folder): "the dataset with every import in it".
+
 Prints a table with the measured wall-clock and CPU seconds and their ratio to the targets. Targets (2-core machine):
-validate 10,000 fragments < 3 s; merge one fragment into 100,000 runs < 15 s. Exit status 0 when every
-target is met, 1 when one is missed, 2 for a usage error. Setting up a 100,000-run dataset takes about a
-minute and 1.5 GB of disk in the temporary folder (removed at the end unless --keep).
+validate 10,000 fragments < 3 s; merge one fragment into 100,000 runs < 15 s, with no committed file over
+50 MB; merge one fragment into the real dataset < 5 s. Exit status 0 when every target is met, 1 when one is
+missed, 2 for a usage error. Setting up a 100,000-run dataset takes a minute or two and about 1 GB of disk in
+the temporary folder (removed at the end unless --keep).
 """
 
 from __future__ import annotations
@@ -40,13 +48,17 @@ from dlbench.cli import validate as validate_cli  # noqa: E402
 from dlbench.contract import fragment  # noqa: E402
 from dlbench.store import merge as merging  # noqa: E402
 from dlbench.store import outputs  # noqa: E402
-from dlbench.store.dataset import Layout, run_block  # noqa: E402
-from dlbench.store.synthetic import synthetic_run, write_dataset  # noqa: E402
+from dlbench.store.dataset import Layout  # noqa: E402
+from dlbench.store.synthetic import imported_run, synthetic_run, write_dataset  # noqa: E402
 
 VALIDATE_TARGET_S = 3.0
 VALIDATE_TARGET_FILES = 10_000
 MERGE_TARGET_S = 15.0
 MERGE_TARGET_RUNS = 100_000
+REAL_MERGE_TARGET_S = 5.0
+FILE_LIMIT_BYTES = 50_000_000          # GitHub warns at 50 MB (and refuses 100 MB)
+IMPORTED_SHARE = 0.7                   # of the synthetic dataset's runs, over IMPORTED_SOURCES source files
+IMPORTED_SOURCES = 20
 # Seeds keep the three sets of runs apart (distinct run ids): the dataset, the fragments to validate,
 # and the one fragment merged.
 DATASET_SEED, FRAGMENT_SEED, NEW_RUN_SEED = 0, 1, 2
@@ -68,7 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the in-process merge that times each phase (and the profile)")
     p.add_argument("--profile", action="store_true",
                    help="also print a cProfile of the in-process merge into the largest dataset (top 25)")
+    p.add_argument("--real-root", type=Path, default=None, metavar="PATH",
+                   help="also merge one measured fragment into a copy of the dataset of the repository at PATH "
+                        "(its data/, catalogue/ and schema/; target 5 s)")
     return p
+
+
+def mixed_run(i: int) -> dict:
+    """Run i of the synthetic dataset: imported (70 %, over 20 source files) or measured (30 %)."""
+    share = round(IMPORTED_SHARE * 10)
+    if i % 10 < share:     # the k-th imported run: spread evenly over the source files
+        return imported_run(i // 10 * share + i % 10, sources=IMPORTED_SOURCES, seed=DATASET_SEED)
+    return synthetic_run(i, seed=DATASET_SEED)
+
+
+def largest_file(root: Path) -> tuple[str, int]:
+    """The largest committed file below root/data (fragments aside): (path, bytes)."""
+    return outputs.sizes(root)[0]
 
 
 def _cpu_seconds() -> float:
@@ -132,14 +160,14 @@ def fresh_copy(base: Path, dest: Path) -> Layout:
 
 def bench_merge(work: Path, sizes: list[int], repeat: int) -> tuple[list, dict[int, Path]]:
     largest = max(sizes)
-    print(f"set-up: generating {largest:,} synthetic runs ...", file=sys.stderr, flush=True)
-    runs = [synthetic_run(i, seed=DATASET_SEED) for i in range(largest)]
-    blocks = [run_block(r) for r in runs]
+    print(f"set-up: generating {largest:,} synthetic runs ({IMPORTED_SHARE:.0%} imported) ...", file=sys.stderr,
+          flush=True)
+    runs = [mixed_run(i) for i in range(largest)]
     rows, bases = [], {}
     for n in sorted(sizes):
         print(f"set-up: writing a {n:,}-run dataset ...", file=sys.stderr, flush=True)
         base = work / f"dataset-{n}"
-        write_dataset(base, runs[:n], blocks[:n])  # set-up, not timed
+        write_dataset(base, runs[:n])  # set-up, not timed
         bases[n] = base
         times = []
         for _ in range(repeat):
@@ -151,8 +179,32 @@ def bench_merge(work: Path, sizes: list[int], repeat: int) -> tuple[list, dict[i
             times.append(took)
         target = MERGE_TARGET_S if n == MERGE_TARGET_RUNS else None
         rows.append((f"merge 1 fragment into {n:,} runs: tools/merge.py (subprocess)", *min(times), target))
-    del runs, blocks
+        path, size = largest_file(layout.root)
+        files = sum(1 for _ in (layout.root / "data").rglob("*.toml"))
+        LARGEST[n] = (path, size, files)
+    del runs
     return rows, bases
+
+
+LARGEST: dict[int, tuple[str, int, int]] = {}   # dataset size -> (largest file, its bytes, canonical files)
+
+
+def bench_real(real: Path, work: Path, repeat: int) -> tuple[str, float, float, float]:
+    """Merge one measured fragment into a copy of the repository at `real` (data/, catalogue/, schema/)."""
+    base = work / "real"
+    for folder in ("data", "catalogue", "schema"):
+        if (real / folder).is_dir():
+            shutil.copytree(real / folder, base / folder, ignore=shutil.ignore_patterns("fragments"))
+    (base / "data" / "fragments").mkdir(parents=True, exist_ok=True)
+    times = []
+    for _ in range(repeat):
+        layout = fresh_copy(base, work / "merge-real")
+        took, proc = tool("merge", "--root", str(layout.root))
+        checked(proc, "tools/merge.py on the real dataset")
+        times.append(took)
+    path, size = largest_file(layout.root)
+    LARGEST[0] = (path, size, sum(1 for _ in (layout.root / "data").rglob("*.toml")))
+    return (f"merge 1 fragment into {real}'s dataset: tools/merge.py", *min(times), REAL_MERGE_TARGET_S)
 
 
 def phase_shares(base: Path, work: Path, profile: bool) -> list[tuple[str, float]]:
@@ -216,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fragments < 0 or args.repeat < 1 or any(n < 1 for n in args.runs):
         parser.error("--fragments must be >= 0, --repeat and every --runs size >= 1")
+    if args.real_root is not None and not (args.real_root / "data").is_dir():
+        parser.error(f"--real-root {args.real_root}: no data/ folder there")
     if max(args.runs) > 140_000:
         parser.error("--runs sizes above 140000 would give synthetic start times in the future")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="dlbench-bench-"))
@@ -226,8 +280,17 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench_validate(work, args.fragments, args.repeat) if args.fragments else []
         merge_rows, bases = bench_merge(work, args.runs, args.repeat)
         rows += merge_rows
+        if args.real_root is not None:
+            rows.append(bench_real(args.real_root, work, args.repeat))
         print()
         ok = print_table(rows)
+        print("\nlargest committed file after the merge (limit 50,000,000 bytes; canonical files are closed at "
+              "40,000,000):")
+        for n, (path, size, files) in sorted(LARGEST.items()):
+            what = f"{n:,} runs" if n else f"{args.real_root}"
+            flag = "" if size <= FILE_LIMIT_BYTES else "  MISSED"
+            ok &= size <= FILE_LIMIT_BYTES
+            print(f"  {what}: {path} {size:,} bytes ({files} canonical files){flag}")
         sizes = sorted(bases)
         if len(sizes) > 1:
             print("\ngrowth (merge wall seconds per 1,000 runs):",

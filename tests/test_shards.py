@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections import Counter
 
@@ -173,7 +174,12 @@ def test_merge_writes_the_api_and_removes_parts_no_longer_produced(repo):
     index = json.loads((repo / API / "index.json").read_text())
     whole = json.loads((repo / "data" / "benchmark.json").read_text())
     assert index["run_count"] == whole["run_count"] == 6
-    assert index["source_sha256"] == whole["source_sha256"]
+    # One canonical file: the index lists it with its hash, and its source_sha256 hashes the "path sha256" lines.
+    assert index["parts"] == [{"path": "data/benchmark.toml", "json": "data/benchmark.json",
+                               "sha256": whole["source_sha256"], "run_count": 6}]
+    line = f"data/benchmark.toml {whole['source_sha256']}\n".encode()
+    assert index["source_sha256"] == hashlib.sha256(line).hexdigest()
+    assert index["replaced_count"] == 0
     for w in index["workloads"]:
         assert [json.loads((repo / API / f).read_text())["result_count"] for f in w["files"]] == [3]
     stray = repo / API / "workloads" / "mnist-lenet5" / "2.json"

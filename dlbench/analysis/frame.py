@@ -38,29 +38,31 @@ from ..store import metrics as metric_rules
 from ..store.corroboration import Judge
 from ..store.dataset import DatasetError, Layout, read_runs
 from ..store.labels import device_label, source_label
+from ..store.parts import current as current_runs
 from ..store.shards import device_of
 
 METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
 FRACTIONS: tuple[str, ...] = FRACTION_FIELDS
 DERIVED_COLUMNS: tuple[str, ...] = metric_rules.DERIVED_METRICS + FRACTIONS
 JUDGEMENT_COLUMNS: tuple[str, ...] = ("outlier", "corroborated_by", "group_size", "outlier_metric")
-HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "accuracy",
+HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s", "accuracy",
                               "achieved_flops_per_s", "bandwidth_bytes_per_s"} | set(FRACTIONS))
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
-                  "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "batch_size",
+                  "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "channels_last", "batch_size",
                   "epochs", "steps", "train_samples", "test_samples", "warmup_steps", "repeats", "status", "message")
 COLUMNS: tuple[str, ...] = (
     ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
      "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS + JUDGEMENT_COLUMNS +
     ("cpu_model", "cpu_vendor", "cpu_logical_cores", "memory_bytes", "os", "os_version", "kernel", "arch",
      "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
-     "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty"))
+     "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty", "units"))
 INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
                    "train_samples", "test_samples", "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes",
                    "accelerator_count", "accelerator_memory_bytes", "corroborated_by", "group_size")
-BOOLEAN_COLUMNS = ("git_dirty", "outlier")
+BOOLEAN_COLUMNS = ("git_dirty", "outlier", "channels_last")
 FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
 _RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
+               "throughput_queries_per_s": "queries/s",
                "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
 
 
@@ -82,9 +84,10 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
     """One flat dict per result (keys: COLUMNS that have a value), in dataset order.
 
     `catalogue`: the device catalogue for the fractions of peak (default: this checkout's; CatalogueError
-    when it is invalid).
+    when it is invalid). A run that another run replaces (`provenance.source.replaces`) gives no rows.
     """
     catalogue = (catalogue if catalogue is not None else default_catalogue()).checked()
+    runs = current_runs(list(runs))
     rows = []
     read: list[tuple[dict[str, Any], dict[str, Any]]] = []     # (row, result) to join fractions to, at the end
     judging = Judge()                                         # every result, judged at the end
@@ -109,6 +112,8 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
             row = dict(base)
             row["result_index"] = index
             row.update({k: result.get(k) for k in RESULT_COLUMNS})
+            if result.get("units"):     # the units its source states, as `metric=unit; ...`
+                row["units"] = "; ".join(f"{k}={v}" for k, v in sorted(result["units"].items()))
             metrics = result.get("metrics", {})
             row.update({m: metrics.get(m) for m in METRICS})
             row.update(metric_rules.derived(metrics))

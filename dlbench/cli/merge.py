@@ -1,4 +1,4 @@
-"""`python tools/merge.py`: fold fragments into data/benchmark.toml and regenerate every generated file."""
+"""`python tools/merge.py`: fold fragments into the dataset's canonical files and regenerate every generated file."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from ..store.lock import Busy
 from ..store.shards import ShardError
 from .common import add_github, add_root, guarded
 
-DESCRIPTION = """Merge every valid fragment in data/fragments/ into data/benchmark.toml (append-only, in
-start-time order), remove the merged fragments, and regenerate data/benchmark.json and every other
-generated file. A run already in the dataset is skipped with a notice. An invalid fragment is left in
+DESCRIPTION = """Merge every valid fragment in data/fragments/ into the dataset's canonical files
+(append-only, in start-time order): data/benchmark.toml, or, for an import that names its source repository
+and file, data/imported/<owner>--<name>/<file>.toml; a file that would pass 40,000,000 bytes is first closed
+as <stem>-NNNN.toml (docs/api.md, "Canonical files"). Then remove the merged fragments and regenerate the JSON
+beside each canonical file and every other generated file. A run already in the dataset is skipped with a
+notice; devices with ok results and no device-catalogue entry are listed in a notice. An invalid fragment is left in
 data/fragments/ with its problems printed, and the valid ones are merged all the same (exit status 1); if
 the device catalogue (catalogue/devices.toml, which the API's fractions of peak are read against) is
 invalid, nothing is changed. The same input always gives byte-identical files; a second run changes
@@ -26,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="merge.py", description=DESCRIPTION)
     add_root(p)
     p.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 naming every generated file that is out of date with "
-                        "data/benchmark.toml (and 1 if the dataset itself or the device catalogue is invalid)")
+                   help="change nothing; exit 1 naming every generated file that is out of date with the "
+                        "canonical files (and 1 if a canonical file, the placement of a run or the device "
+                        "catalogue is invalid)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate and report what would be merged, writing nothing")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
@@ -64,8 +68,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
                   f"{'it' if len(bad) == 1 else 'them'} before checking generated files", file=sys.stderr)
             return 1
         for rel in stale:
-            print(f"{rel}: out of date with data/benchmark.toml: run `python tools/merge.py` and commit the result",
-                  file=sys.stderr)
+            print(f"{rel}: out of date with data/benchmark.toml and the other canonical files: run "
+                  "`python tools/merge.py` and commit the result", file=sys.stderr)
         if stale:
             return 1
         print("generated files are up to date")
@@ -82,9 +86,12 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         report(rep.problems, sys.stderr, github_wanted(args.github))
         print(f"merge stopped: {len(rep.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 1
-    for path in rep.skipped:
-        print(f"{printable_path(str(path))}: notice: run already in data/benchmark.toml; skipped and removed the "
+    for path, where in zip(rep.skipped, rep.skipped_in):
+        print(f"{printable_path(str(path))}: notice: run already in {where}; skipped and removed the "
               "fragment", file=sys.stderr)
+    for device in rep.unknown_devices:
+        print(f"notice: {device} has ok results and no entry in the device catalogue (no fractions of peak): "
+              "map its name to an entry in catalogue/device-map.toml, or add an entry to catalogue/devices.toml", file=sys.stderr)
     verb = "would merge" if args.dry_run else "merged"
     print(f"{verb} {len(rep.merged)} run(s)" + (f": {', '.join(rep.merged)}" if rep.merged else ""))
     for rel in rep.written:

@@ -3,7 +3,9 @@
 Imports the contract (`dlbench.contract`) and the store only: never analysis, the runner, the importers
 or the cli.
 
-- `dataset.py`: `data/benchmark.toml` (canonical, append-only) and reading runs from it;
+- `dataset.py`: the canonical files (append-only) and reading runs from them;
+- `parts.py`: the canonical files: the routing rule, the size cap, their order, replaced runs;
+- `append.py`: appending runs to the canonical files (crash-safe, closing a full part first);
 - `merge.py`: folding fragments into the dataset (validate, append, regenerate, remove the fragments);
 - `lock.py`: the merge lock;
 - `outputs.py`: the registry of generated files (`merge.py --check` compares them with the disk);

@@ -1,9 +1,11 @@
-"""The merged dataset on disk: `data/benchmark.toml` (canonical) and how runs are read from it.
+"""The merged dataset on disk: its canonical files ("parts", `parts.py`) and how runs are read from them.
 
-`benchmark.toml` is append-only text: a header, then one `[[runs]]` block per run in merge order, each
-rendered by tomli-w. Appending a run appends its block; existing bytes are never rewritten.
-`benchmark.json` records the SHA-256 of the TOML it was generated from, so a merge into a large dataset
-can read the existing runs from the JSON (fast) instead of re-parsing the TOML, when that hash matches.
+Each canonical file (`data/benchmark.toml`, `data/imported/<owner>--<name>/<file>.toml`, and the closed
+parts `<stem>-NNNN.toml` of either) is append-only text: a header, then one `[[runs]]` block per run in merge
+order, each rendered by tomli-w. Appending a run appends its block; existing bytes are never rewritten.
+The JSON beside each (`X.json` for `X.toml`) records the SHA-256 of the TOML it was generated from, so a merge
+into a large dataset reads the existing runs from the JSON (fast) instead of re-parsing the TOML, when that
+hash matches.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import gc
 import hashlib
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..contract.schema import SCHEMA_VERSION
 from ..contract.tomlio import dumps_table, parse_toml_bytes, to_toml_form
+from . import parts as part_rules
 
 HEADER = (
     "# The dlbench dataset: every merged run, in merge order. Canonical and append-only.\n"
@@ -42,6 +46,10 @@ class Layout:
     @property
     def json(self) -> Path:
         return self.data / "benchmark.json"
+
+    @property
+    def imported(self) -> Path:
+        return self.root / part_rules.IMPORTED_DIR
 
     @property
     def fragments(self) -> Path:
@@ -108,37 +116,82 @@ def paused_gc() -> Iterator[None]:
 
 
 @dataclass
-class Existing:
-    """The merged dataset as read from disk."""
+class Part:
+    """One canonical file as read (or as a merge will write it)."""
 
-    toml_bytes: bytes             # benchmark.toml as it is (b"" when there is none yet)
-    runs: list[dict[str, Any]]    # its runs, JSON form
-    json_bytes: bytes | None = None  # benchmark.json when it was generated from exactly these TOML bytes
+    rel: str                               # path relative to the repository root, e.g. data/benchmark.toml
+    toml_bytes: bytes
+    runs: list[dict[str, Any]]             # its runs, JSON form, in file order
+    json_bytes: bytes | None = None        # its JSON as generated for the first `json_count` runs, when known
+    json_count: int = 0
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256_hex(self.toml_bytes)
+
+    @property
+    def json_rel(self) -> str:
+        return part_rules.json_sibling(self.rel)
+
+
+@dataclass
+class Existing:
+    """The merged dataset as read from disk: every canonical file, in reading order."""
+
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run of every part, in reading order."""
+        return [r for p in self.parts for r in p.runs]
+
+    @property
+    def toml_bytes(self) -> bytes:
+        """data/benchmark.toml as it is (b"" when there is none)."""
+        return next((p.toml_bytes for p in self.parts if p.rel == part_rules.MAIN), b"")
+
+
+def read_part(layout: Layout, rel: str) -> Part:
+    """One canonical file: its runs from its JSON when that was generated from exactly these bytes, else parsed
+    from the TOML. Raises DatasetError when the TOML does not parse."""
+    path = layout.root / rel
+    if path.is_symlink():
+        raise DatasetError(f"{rel}: is a symbolic link: the dataset is read only from the repository's own files; "
+                           "replace it with the file itself")
+    raw = path.read_bytes()
+    digest = sha256_hex(raw)
+    with paused_gc():
+        cached = _runs_from_json(layout.root / part_rules.json_sibling(rel), digest)
+        if cached is not None:
+            part = Part(rel, raw, cached[0], cached[1], len(cached[0]))
+            part.__dict__["sha256"] = digest
+            return part
+        loaded = parse_toml_bytes(raw, rel, fast=True)
+    if loaded.data is None or loaded.problems:
+        first = loaded.problems[0].format() if loaded.problems else f"{rel}: unreadable"
+        raise DatasetError(f"{first}\n(run `python tools/validate.py {rel}` for every problem)")
+    runs = loaded.data.get("runs", [])
+    part = Part(rel, raw, runs if isinstance(runs, list) else [])
+    part.__dict__["sha256"] = digest
+    return part
 
 
 def read_existing(layout: Layout) -> Existing:
-    """The TOML's bytes and its runs in JSON form.
+    """Every canonical file in reading order (`parts.ordered`), with its bytes and runs (see `read_part`)."""
+    for folder in (layout.data, layout.imported):
+        if folder.is_symlink():
+            raise DatasetError(f"{folder.relative_to(layout.root).as_posix()}: is a symbolic link: the dataset is "
+                               "read only from the repository's own folders; replace it with a real folder")
+    return Existing([read_part(layout, rel) for rel in part_rules.canonical_files(layout.root)])
 
-    The runs come from benchmark.json when it was generated from exactly these TOML bytes (its
-    `source_sha256`); otherwise the TOML is parsed. Raises DatasetError when the TOML does not parse.
-    """
-    if not layout.toml.exists():
-        return Existing(b"", [])
-    raw = layout.toml.read_bytes()
-    digest = sha256_hex(raw)
-    with paused_gc():
-        cached = _runs_from_json(layout.json, digest)
-        if cached is not None:
-            return Existing(raw, *cached)
-        loaded = parse_toml_bytes(raw, str(layout.toml), fast=True)
-    if loaded.data is None or loaded.problems:
-        first = loaded.problems[0].format() if loaded.problems else "unreadable"
-        raise DatasetError(f"{first}\n(run `python tools/validate.py {layout.toml}` for every problem)")
-    return Existing(raw, loaded.data.get("runs", []))
+
+def all_runs(layout: Layout) -> list[dict[str, Any]]:
+    """Every run of the dataset, in reading order (replaced runs included: see `parts.current`)."""
+    return read_existing(layout).runs
 
 
 def read_runs(layout: Layout) -> tuple[bytes, list[dict[str, Any]]]:
-    """The TOML's bytes and its runs in JSON form (see `read_existing`)."""
+    """data/benchmark.toml's bytes and every run of the dataset (all parts, in reading order)."""
     found = read_existing(layout)
     return found.toml_bytes, found.runs
 
@@ -159,7 +212,6 @@ def _runs_from_json(path: Path, digest: str) -> tuple[list[dict[str, Any]], byte
 
 
 def ids_in(layout: Layout) -> dict[str, str]:
-    """Run ids already merged, mapped to the file that holds them."""
-    runs = read_existing(layout).runs
-    where = str(layout.toml.relative_to(layout.root)) if layout.toml.is_relative_to(layout.root) else str(layout.toml)
-    return {r["run_id"]: where for r in runs if isinstance(r, dict) and "run_id" in r}
+    """Run ids already merged, mapped to the canonical file that holds them."""
+    return {r["run_id"]: p.rel for p in read_existing(layout).parts for r in p.runs
+            if isinstance(r, dict) and "run_id" in r}

@@ -1,4 +1,4 @@
-"""Folding fragments into the dataset: validate, append, regenerate, remove the merged fragments.
+"""Folding fragments into the dataset: validate, append to the canonical files, regenerate, remove the fragments.
 
 Every valid fragment is merged; an invalid one (say, one that main's tightened rules now reject) is left in
 data/fragments/, named with its problems, and does not hold back the valid fragments of other pull requests.
@@ -10,41 +10,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contract.atomic import remove_leftovers, write_bytes_atomic
-from ..contract.device_catalogue import for_root
+from ..contract.atomic import remove_leftovers
+from ..contract.device_catalogue import Catalogue, for_root
 from ..contract.problems import Problem
 from ..contract.validate import validate_dataset, validate_fragments
-from . import outputs
-from .dataset import Layout, fragment_paths, paused_gc, read_existing, run_block, toml_head
+from . import append, outputs
+from . import parts as part_rules
+from .dataset import Layout, Part, fragment_paths, paused_gc, read_existing, toml_head
 from .lock import exclusive
+from .shards import device_of
 
 
 @dataclass
 class MergeReport:
     merged: list[str] = field(default_factory=list)       # run ids appended
     skipped: list[str] = field(default_factory=list)      # fragment paths already in the dataset
+    skipped_in: list[str] = field(default_factory=list)   # for each, the canonical file that holds its run
     written: list[str] = field(default_factory=list)      # files (re)written
     problems: list[Problem] = field(default_factory=list)
     left: list[str] = field(default_factory=list)         # invalid fragments, left where they are
     blocked: bool = False                                 # nothing was changed (an invalid catalogue)
+    unknown_devices: list[str] = field(default_factory=list)  # devices with ok results and no catalogue entry
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False) -> MergeReport:
+def merge(layout: Layout, lock_timeout: float = 0.0, dry_run: bool = False,
+          max_part_bytes: int = part_rules.MAX_PART_BYTES) -> MergeReport:
     """Merge every valid fragment and leave the invalid ones (their problems in the report); with an invalid
-    device catalogue change nothing."""
+    device catalogue change nothing. Each run is appended to its canonical file (`parts.part_for`), closing a
+    file first when the run would take it past `max_part_bytes` (`append.plan`)."""
     with exclusive(layout.lock, lock_timeout), paused_gc():
-        return _merge_locked(layout, dry_run)
+        return _merge_locked(layout, dry_run, max_part_bytes)
 
 
-def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
+def _merge_locked(layout: Layout, dry_run: bool, max_part_bytes: int) -> MergeReport:
     report = MergeReport()
     existing = read_existing(layout)
-    toml_bytes, runs = existing.toml_bytes, existing.runs
-    known = {r["run_id"]: "data/benchmark.toml" for r in runs}
+    known = {r["run_id"]: p.rel for p in existing.parts for r in p.runs}
     paths = fragment_paths(layout)
     results = validate_fragments(paths, known)
     new_runs: list[dict[str, Any]] = []
@@ -56,6 +61,7 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
             report.left.append(res.path)
         elif res.problems:
             report.skipped.append(res.path)
+            report.skipped_in.append(next((known[rid] for rid in res.ids if rid in known), part_rules.MAIN))
             done.append(path)
         else:
             new_runs += res.runs
@@ -64,41 +70,79 @@ def _merge_locked(layout: Layout, dry_run: bool) -> MergeReport:
     if catalogue.problems:
         report.problems += catalogue.problems
         report.blocked = True
-        report.merged, report.skipped = [], []
+        report.merged, report.skipped, report.skipped_in = [], [], []
         return report
     new_runs.sort(key=lambda r: (r.get("started_at", ""), r["run_id"]))
     report.merged = [r["run_id"] for r in new_runs]
-    base = toml_bytes or toml_head().encode("utf-8")
-    new_toml = base + "".join(run_block(r) for r in new_runs).encode("utf-8")
-    all_runs = runs + new_runs
-    ds = outputs.Dataset(layout, new_toml, all_runs, existing.json_bytes, len(runs), catalogue)
+    parts = list(existing.parts)
+    has_main = any(p.rel == part_rules.MAIN for p in parts)
+    if not has_main:   # data/benchmark.toml always exists after a merge (a header alone at first)
+        parts.insert(0, Part(part_rules.MAIN, toml_head().encode("utf-8"), []))
+    planned = append.plan(parts, new_runs, max_part_bytes)
+    if not has_main and part_rules.MAIN not in planned.writes:
+        planned.writes.insert(0, part_rules.MAIN)
+    ds = outputs.Dataset.of_parts(layout, planned.parts, catalogue)
     generated = outputs.generate(ds)
+    report.unknown_devices = unknown_devices(ds.current_runs, catalogue)
     if dry_run:
         return report
-    for folder in sorted({layout.data} | {(layout.root / rel).parent for rel in generated}):
+    folders = {layout.data} | {(layout.root / rel).parent for rel in list(generated) + planned.writes}
+    for folder in sorted(folders):
         remove_leftovers(folder)  # temporary files of a merge killed before it renamed them
-    if new_toml != toml_bytes:
-        write_bytes_atomic(layout.toml, new_toml)
-        report.written.append("data/benchmark.toml")
+    report.written += append.apply(layout, planned)
     report.written += outputs.write_changed(ds, generated)
     for path in done:  # merged now or already; invalid fragments stay
         path.unlink()
     return report
 
 
-def check(layout: Layout) -> tuple[list[str], list[Problem]]:
-    """Generated files that are out of date with benchmark.toml (parsed in full, nothing trusted).
+def unknown_devices(runs: list[dict[str, Any]], catalogue: Catalogue) -> list[str]:
+    """Accelerators (normalized names) with `ok` results and no entry in the device catalogue, sorted. CPUs
+    are left out: the catalogue holds accelerators (a CPU's ceiling is computed from its cores and clock)."""
+    found = {device_of(run, res) for run in runs for res in run.get("results", ())
+             if res.get("status") == "ok" and res.get("device_kind") != "cpu"}
+    return sorted(d for d in found if catalogue.entry_for(d) is None)
 
-    Problems of benchmark.toml or of the device catalogue come back instead (no file is compared then).
+
+def check(layout: Layout) -> tuple[list[str], list[Problem]]:
+    """Generated files that are out of date with the canonical files (parsed in full, nothing trusted).
+
+    Problems of a canonical file (invalid, a run in the wrong file, a run in two files) or of the device
+    catalogue come back instead (no file is compared then).
     """
     catalogue = for_root(layout.root)
-    if not layout.toml.exists():
-        return (["data/benchmark.toml"], []) if catalogue.ok else ([], list(catalogue.problems))
+    rels = part_rules.canonical_files(layout.root)
+    if not rels:
+        return ([part_rules.MAIN], []) if catalogue.ok else ([], list(catalogue.problems))
+    problems: list[Problem] = []
+    parts: list[Part] = []
+    seen: dict[str, str] = {}
     with paused_gc():
-        res = validate_dataset(layout.toml, "data/benchmark.toml")
-        if res.problems or catalogue.problems:
-            return [], res.problems + list(catalogue.problems)
-        raw = layout.toml.read_bytes()
-        ds = outputs.Dataset(layout, raw, res.runs, catalogue=catalogue)
+        for rel in rels:
+            res = validate_dataset(layout.root / rel, rel)
+            problems += res.problems
+            if res.problems:
+                continue
+            problems += _placement_problems(rel, res.runs, rels, seen)
+            parts.append(Part(rel, (layout.root / rel).read_bytes(), res.runs))
+        if problems or catalogue.problems:
+            return [], problems + list(catalogue.problems)
+        ds = outputs.Dataset.of_parts(layout, parts, catalogue)
         return outputs.stale(ds, outputs.generate(ds)), []
 
+
+def _placement_problems(rel: str, runs: list[dict[str, Any]], rels: list[str], seen: dict[str, str]) -> list[Problem]:
+    """A run in a file the routing rule does not give it, or already in an earlier file."""
+    out = []
+    homes = {part_rules.open_of(rel, set(rels))[0], part_rules.stem_base(rel)}
+    for i, run in enumerate(runs):
+        rid = run["run_id"]
+        if rid in seen:
+            out.append(Problem(rel, None, f"runs[{i}].run_id", f"run {rid} is also in {seen[rid]}: a run is in one "
+                               "canonical file only; remove the later copy", "duplicate-run"))
+        seen.setdefault(rid, rel)
+        want = part_rules.part_for(run)
+        if want not in homes:   # (a closed part whose open file a killed merge had not yet rewritten: both)
+            out.append(Problem(rel, None, f"runs[{i}]", f"run {rid} belongs in {want} (the routing rule of "
+                               "docs/api.md), not here: move its block there", "wrong-part"))
+    return out

@@ -21,10 +21,12 @@ from ..contract.validate import validate_fragments
 from . import merge as merging
 from .dataset import DatasetError, Layout, ids_in
 from .lock import Busy
+from .parts import is_canonical
 
 FRAGMENTS_DIR = "data/fragments"
-# Paths written only by `tools/merge.py` (on main, by the merge workflow): a file, or a folder ending in '/'.
-GENERATED = ("data/benchmark.toml", "data/benchmark.json", "data/api/")
+# Paths written only by `tools/merge.py` (on main, by the merge workflow): a file, or a folder ending in '/';
+# and every canonical file and the JSON beside it (`parts.is_canonical`: data/benchmark-NNNN.toml/.json too).
+GENERATED = ("data/benchmark.toml", "data/benchmark.json", "data/api/", "data/imported/")
 REGULAR_FILE_MODES = ("100644", "100755")
 MODE_NAMES = {"120000": "a symbolic link", "160000": "a submodule (gitlink)", "040000": "a folder"}
 # Problems after which the pull request's data/ tree is not what the merge expects (or, run locally, not what
@@ -101,7 +103,7 @@ def _git(root: Path, *args: str, error: str) -> str:
 
 
 def is_generated(path: str) -> bool:
-    return any(path == g or (g.endswith("/") and path.startswith(g)) for g in GENERATED)
+    return any(path == g or (g.endswith("/") and path.startswith(g)) for g in GENERATED) or is_canonical(path)
 
 
 def classify(changes: list[Change]) -> PrReport:

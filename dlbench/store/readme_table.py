@@ -170,4 +170,4 @@ def generate(ds: Any) -> dict[str, bytes]:
         return {}
     if replace_block(text, "") is None:
         return {}
-    return {README: replace_block(text, render(ds.runs)).encode("utf-8")}
+    return {README: replace_block(text, render(ds.current_runs)).encode("utf-8")}

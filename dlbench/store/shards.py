@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable
 
 from ..contract.device_catalogue import PEAK_MATMUL, Catalogue, FractionJoin
+from ..contract.families import family_of
 from ..contract.schema import SCHEMA_VERSION
 from . import corroboration
 from .dataset import paused_gc
@@ -215,26 +216,52 @@ def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str],
     }
     if judged_on is not None:
         entry["outlier_metric"] = judged_on
+    entry["family"] = family_of(name).id     # the index's `families` say how to read it
     return entry
 
 
+def _families(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The families of the index's workloads, once each, sorted by id (`dlbench.contract.families`)."""
+    used = {w["name"]: w["family"] for w in workloads}
+    by_id = {family_of(name).id: family_of(name) for name in used}
+    return [by_id[k].to_json() for k in sorted(by_id)]
+
+
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
-          max_bytes: int = MAX_SHARD_BYTES, catalogue: Catalogue | None = None) -> dict[str, bytes]:
+          max_bytes: int = MAX_SHARD_BYTES, catalogue: Catalogue | None = None,
+          parts: list[dict[str, Any]] | None = None, replaced_count: int = 0) -> dict[str, bytes]:
     """Every file of the API: {path relative to the repository root: bytes}.
 
-    With a (valid) `catalogue`, rows get their catalogue fractions of peak, the index names the catalogue
-    and `devices.json` holds it; without, rows get only their fractions of the measured ceilings.
+    `runs` are the runs the rows show (the merge leaves replaced runs out: `parts.current`). With a (valid)
+    `catalogue`, rows get their catalogue fractions of peak, the index names the catalogue and `devices.json`
+    holds it; without, rows get only their fractions of the measured ceilings. `parts` (the canonical files,
+    `{path, json, sha256, run_count}`) and `replaced_count` are stated in the index as given.
     """
     with paused_gc():  # millions of short-lived small dicts: collection passes would cost a third of the time
-        return _build(runs, source_sha256, max_bytes, catalogue)
+        return _build(runs, source_sha256, max_bytes, catalogue, parts or [], replaced_count)
 
 
 def _dumps_indented(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
+def _dumps_index(doc: dict[str, Any]) -> bytes:
+    """The index: one top-level key per line, and each item of a list of objects (workloads, devices, parts, ...)
+    on a line of its own, compact: a few thousand workloads stay well under the size limit (about 230 bytes
+    each instead of 330 indented), and a merge's diff shows one line per changed workload."""
+    lines = []
+    for key in sorted(doc):
+        value = doc[key]
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            items = ",\n  ".join(_encode(v) for v in value)
+            lines.append(f" {_encode(key)}: [\n  {items}\n ]")
+        else:
+            lines.append(f" {_encode(key)}: {_encode(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
 def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
-           catalogue: Catalogue | None) -> dict[str, bytes]:
+           catalogue: Catalogue | None, parts: list[dict[str, Any]], replaced_count: int) -> dict[str, bytes]:
     grouped, judged_on = workload_rows(runs, catalogue)
     files: dict[str, bytes] = {}
     workloads = []
@@ -245,9 +272,9 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
     device_kinds: dict[str, set] = defaultdict(set)
     for benchmark in sorted(grouped):
         rows = grouped[benchmark]
-        parts = split(benchmark, rows, max_bytes)
-        names = [shard_path(benchmark, i + 1) for i in range(len(parts))]
-        for name, data in zip(names, parts):
+        shard_files = split(benchmark, rows, max_bytes)
+        names = [shard_path(benchmark, i + 1) for i in range(len(shard_files))]
+        for name, data in zip(names, shard_files):
             files[f"{API_DIR}/{name}"] = data
         workloads.append(_workload_entry(benchmark, rows, names, judged_on.get(benchmark)))
         for r in rows:
@@ -270,6 +297,9 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
         "max_file_bytes": max_bytes,
         "run_count": len(runs),
         "result_count": sum(len(r.get("results", [])) for r in runs),
+        "replaced_count": replaced_count,
+        "parts": parts,
+        "families": _families(workloads),
         "workloads": workloads,
         "devices": device_list,
         "frameworks": _counted(frameworks, framework_runs),
@@ -278,7 +308,7 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
     if catalogue is not None:
         index["catalogue"] = {"file": DEVICES_NAME, "sha256": catalogue.sha256, "device_count": len(catalogue.devices)}
         files[f"{API_DIR}/{DEVICES_NAME}"] = _dumps_indented({"api_version": API_VERSION, **catalogue.to_json()})
-    files[f"{API_DIR}/{INDEX_NAME}"] = _dumps_indented(index)
+    files[f"{API_DIR}/{INDEX_NAME}"] = _dumps_index(index)
     for name in (INDEX_NAME, DEVICES_NAME):
         data = files.get(f"{API_DIR}/{name}")
         if data is not None and len(data) > max_bytes:

@@ -77,17 +77,57 @@ def synthetic_run(i: int, seed: int = 0) -> dict[str, Any]:
     return with_run_id(run)
 
 
-def write_dataset(root: Path, runs: list[dict[str, Any]], blocks: list[str] | None = None) -> None:
-    """A repository at `root` whose dataset holds `runs`, written as `tools/merge.py` writes it (a fast set-up).
+def write_dataset(root: Path, runs: list[dict[str, Any]], blocks: list[str] | None = None,
+                  max_part_bytes: int | None = None) -> None:
+    """A repository at `root` whose dataset holds `runs`, written as `tools/merge.py` writes it (a fast set-up):
+    each run in its canonical file (`parts.part_for`), files closed at `max_part_bytes` (default the merge's).
 
-    `blocks`: the runs' `dataset.run_block`s, when already rendered.
+    `blocks`: the runs' `dataset.run_block`s, when already rendered (used when every run goes to
+    data/benchmark.toml and no file is closed, the common case of a benchmark set-up).
     """
-    from . import outputs
-    from .dataset import Layout, render_toml, toml_head
+    from . import append, outputs
+    from . import parts as part_rules
+    from .dataset import Layout, Part, toml_head
 
     layout = Layout(root)
     layout.fragments.mkdir(parents=True)
-    toml = (render_toml(runs) if blocks is None else toml_head() + "".join(blocks)).encode("utf-8")
-    layout.toml.write_bytes(toml)
-    ds = outputs.Dataset(layout, toml, runs)
+    cap = part_rules.MAX_PART_BYTES if max_part_bytes is None else max_part_bytes
+    if blocks is not None and all(part_rules.part_for(r) == part_rules.MAIN for r in runs):
+        toml = (toml_head() + "".join(blocks)).encode("utf-8")
+        if len(toml) <= cap:
+            layout.toml.write_bytes(toml)
+            ds = outputs.Dataset.of_parts(layout, [Part(part_rules.MAIN, toml, runs)])
+            outputs.write_changed(ds, outputs.generate(ds))
+            return
+    planned = append.plan([Part(part_rules.MAIN, toml_head().encode("utf-8"), [])], runs, cap)
+    for part in planned.parts:
+        (root / part.rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / part.rel).write_bytes(part.toml_bytes)
+    ds = outputs.Dataset.of_parts(layout, planned.parts)
     outputs.write_changed(ds, outputs.generate(ds))
+
+
+def imported_run(i: int, sources: int = 20, workloads: int = 200, seed: int = 0) -> dict[str, Any]:
+    """The i-th synthetic imported run (deterministic): a row of one of `sources` source files of one published
+    repository, on one of `workloads` workloads of its own; routed to `data/imported/` (`parts.part_for`)."""
+    rng = random.Random(seed * 1_000_003 + i + 7)
+    kind, name, norm, mem, _cc = DEVICES[i % 3]          # the three CUDA devices
+    source_file = i % sources
+    model = f"model{(i // sources) % workloads:04d}"
+    throughput = round(rng.uniform(50, 5000), 2)
+    run: dict[str, Any] = {
+        "schema_version": 1,
+        "provenance": {"kind": "imported", "source": {
+            "title": "Synthetic published benchmark tables", "repository": "example/published-benchmarks",
+            "path": f"results/table-{source_file:02d}.csv", "commit": f"{source_file:040x}",
+            "sha256": f"{source_file:064x}", "license": "Apache-2.0", "attribution": "Synthetic tables",
+            "row": f"model={model}, row={i}", "device": name}},
+        "system": {"accelerators": [{"kind": kind, "vendor": "NVIDIA", "name": name, "normalized_name": norm,
+                                     "count": 1, "memory_bytes": mem}]},
+        "results": [{
+            "benchmark": f"synthetic-infer-{model}", "framework": "torch", "model": model, "device_kind": kind,
+            "device_name": norm, "device_count": 1, "precision": "fp16", "batch_size": 256, "status": "ok",
+            "metrics": {"throughput_samples_per_s": throughput, "latency_ms": round(256_000 / throughput, 3)},
+        }],
+    }
+    return with_run_id(run)
