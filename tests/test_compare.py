@@ -116,7 +116,8 @@ def test_versions_and_imported_results_are_not_pooled(dataset):
     v2 = row(doc, "NVIDIA RTX 3050 (cuda)", version=2)
     assert v2["speedup"] is None and v2["few_results"]    # no CPU result of version 2: no speedup
     imported = [r for r in rtx if r["kind"] == "imported"]
-    assert all(r["source"] == "Some Blog" and r["unknown"] == ["benchmark_version"] for r in imported)
+    assert all(r["source"] == "Some Blog" and r["unknown"] == ["benchmark_version", "compile", "channels_last"]
+               for r in imported)
     assert all("compared across unknown settings" in r["note"] for r in imported)
     by_version = {r["setting"]["benchmark_version"]: r for r in imported}
     assert by_version[1]["speedup"] == pytest.approx(120 / 20) and by_version[2]["speedup"] is None
@@ -141,7 +142,8 @@ def test_table_markdown_and_csv(dataset):
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].startswith("compute_s in s, lower is better")
-    assert "mnist-lenet5 (benchmark version 1), framework torch, precision fp32, batch 512, epochs 40" in lines
+    assert "mnist-lenet5 (benchmark version 1), framework torch, precision fp32, batch 512, epochs 40, NCHW" \
+        in lines
     [gpu] = [ln for ln in lines if ln.startswith("NVIDIA RTX 3050 (cuda)") and " 3 " in ln]
     assert gpu.split()[5:11] == ["3", "12", "10", "14", "2", "10.00x"]
     assert any("(no AMD Ryzen 5 3600 6-Core Processor (cpu) result in this setting: no speedups)" in ln

@@ -37,20 +37,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract.families import MLPERF, namespace_of
 from ..store import metrics as metric_rules
 from ..store.metrics import DEFAULT_METRICS, EPOCH_METRICS
 from .frame import DERIVED_COLUMNS, FRACTIONS, HIGHER_IS_BETTER, METRICS, unit_of
 
-SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "epochs", "train_samples",
-           "test_samples")
+SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "device_count", "compile",
+           "channels_last", "epochs", "train_samples", "test_samples")
 CROSSABLE = ("framework", "precision", "batch_size")
-UNKNOWABLE = ("benchmark_version", "precision", "batch_size")    # an imported result may leave these unknown
+# An imported result may leave these unknown.
+UNKNOWABLE = ("benchmark_version", "precision", "batch_size", "compile", "channels_last")
 COMPARABLE = METRICS + DERIVED_COLUMNS                           # what --metric may name
 # Fraction columns shown with a metric whatever the options (the others with `fractions=True`).
 METRIC_FRACTIONS = {"achieved_flops_per_s": ("peak_fraction_catalogue", "peak_fraction_measured"),
                     "bandwidth_bytes_per_s": ("bandwidth_fraction_catalogue",)}
 ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
-                        "iqr", "speedup", "failed", "outliers", "corroborated", "few_results", "is_baseline",
+                        "iqr", "per_device", "speedup", "failed", "outliers", "corroborated", "few_results", "is_baseline",
                         "note", "unknown", "setting") + FRACTIONS
 
 
@@ -86,10 +88,16 @@ class Comparison:
     fraction_columns: tuple = ()    # FRACTIONS shown as columns (every row has all FRACTIONS)
     no_outliers: bool = False       # outliers left out of the rows' figures
     outlier_metrics: tuple = ()     # the headline metrics the selected results are judged on
+    source_unit: str | None = None  # the unit every compared result's source states for the metric, if one
 
     @property
     def unit(self) -> str:
         return unit_of(self.metric)
+
+    @property
+    def per_device(self) -> bool:
+        """Whether a row is of several devices: its median per device (derived) is then shown."""
+        return any(r["per_device"] is not None for r in self.rows)
 
     def settings(self) -> list[tuple]:
         """The settings rows are compared in, in row order."""
@@ -124,6 +132,12 @@ def select(df, filters: Filters):
             raise CompareError(f"no result matches {given} (among {len(df)} result(s) selected so far; "
                                f"known {column} values: {', '.join(known) or 'none'})")
         df = kept
+    spaces = sorted({namespace_of(b) for b in df["benchmark"].dropna().unique()})
+    if len(spaces) > 1:
+        mlperf = sorted(b for b in df["benchmark"].dropna().unique() if namespace_of(b) == MLPERF)
+        raise CompareError(f"the selection holds MLPerf results ({', '.join(mlperf[:3])}{', ...' if len(mlperf) > 3 else ''}) "
+                           "and other results: MLPerf results may not be compared with non-MLPerf results, so "
+                           "choose the workloads of one side with --workload", 2)
     return df
 
 
@@ -199,7 +213,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     labels = sorted(set(df.loc[has, "device_label"]))
     base_label = resolve_baseline(labels, baseline) if baseline else None
     keep = has | ~ok                                   # failed results are shown as such, not dropped
-    df = df[keep]
+    df = _known_layout(df[keep])
     keys = list(skeys) + list(across) + ["device_label", "source"]
     rows: list[dict[str, Any]] = []
     for key, group in df.groupby(keys, dropna=False, sort=False):
@@ -218,6 +232,10 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
                        iqr=float(values.quantile(0.75) - values.quantile(0.25)))
         else:
             row.update(median=None, min=None, max=None, iqr=None)
+        count = row.get("device_count")
+        # A system total of several devices stays the row's figure; per device is derived, and labelled so.
+        row["per_device"] = row["median"] / count if row["median"] is not None and count and count > 1 \
+            and metric not in PER_RUN_METRICS else None
         row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
         row["outliers"] = int(flagged.sum()) if judged else None
         support = with_metric["corroborated_by"].dropna()
@@ -254,7 +272,36 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
                       or any(r[f] is not None for r in rows))
     judged_on = tuple(sorted(set(df.loc[df["status"] == "ok", "outlier_metric"].dropna())))
     return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown,
-                      no_outliers, judged_on)
+                      no_outliers, judged_on, _source_unit(df[df["status"] == "ok"], metric))
+
+
+# Metrics that are not rates of the whole system: a per-device figure of them means nothing.
+PER_RUN_METRICS = frozenset({"accuracy", "loss", "latency_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"})
+
+
+def _known_layout(df):
+    """`channels_last` as the runner means it: absent on a measured result is False (the runner records only
+    True); on an imported result it stays unknown."""
+    if "channels_last" not in df or not len(df):
+        return df
+    measured = (df["kind"] == "measured") & df["channels_last"].isna()
+    if not measured.any():
+        return df
+    df = df.copy()
+    df.loc[measured, "channels_last"] = False
+    return df
+
+
+def _source_unit(df, metric: str) -> str | None:
+    """The unit the sources of every selected result state for `metric` (`results[].units`), when they agree."""
+    if "units" not in df or not len(df):
+        return None
+    found = set()
+    for cell in df["units"]:
+        text = None if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+        said = dict(part.split("=", 1) for part in text.split("; ") if "=" in part) if text else {}
+        found.add(said.get(metric))
+    return found.pop() if len(found) == 1 else None
 
 
 def _is_unknown(value: Any) -> bool:

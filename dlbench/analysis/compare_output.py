@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..contract.families import MLPERF, namespace_of
 from ..store import corroboration as judging
 from ..store.labels import format_value
 from ..store.readme_table import escape as md_escape
@@ -38,9 +39,20 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+PER_DEVICE_HEADER = "per device (derived)"
+
+
+def per_device_header(c: Comparison) -> str:
+    """The per-device column's header: derived, and for MLPerf rows not an official MLPerf result."""
+    mlperf = any(namespace_of(r["benchmark"]) == MLPERF for r in c.rows if r.get("benchmark"))
+    return "per device (derived, not an official MLPerf result)" if mlperf else PER_DEVICE_HEADER
+
+
 def headers(c: Comparison) -> tuple[str, ...]:
-    """The table's columns: TABLE_COLUMNS, with the comparison's fraction columns before the note."""
-    return TABLE_COLUMNS[:-1] + tuple(FRACTION_HEADERS[f] for f in c.fraction_columns) + TABLE_COLUMNS[-1:]
+    """The table's columns: TABLE_COLUMNS, with the per-device figure after the IQR when a row is of several
+    devices, and the comparison's fraction columns before the note."""
+    main = TABLE_COLUMNS[:-2] + ((per_device_header(c),) if c.per_device else ()) + TABLE_COLUMNS[-2:-1]
+    return main + tuple(FRACTION_HEADERS[f] for f in c.fraction_columns) + TABLE_COLUMNS[-1:]
 
 
 def setting_title(c: Comparison, setting: tuple) -> str:
@@ -52,9 +64,15 @@ def setting_title(c: Comparison, setting: tuple) -> str:
                       ("epochs", "epochs")):
         if key in values:
             title += f", {word} {dash(values[key])}"
+    if (values.get("device_count") or 1) > 1:
+        title += f", {values['device_count']} devices (figures are the system's totals)"
     for key, split in (("train_samples", "training"), ("test_samples", "test")):
         if values.get(key) is not None:
             title += f", on the first {values[key]:,} {split} samples"
+    if values.get("compile") is not None:
+        title += f", {values['compile']}"
+    if values.get("channels_last") is not None:
+        title += f", {'channels-last (NHWC)' if values['channels_last'] else 'NCHW'}"
     if c.across:
         title += f"; compared across {', '.join(k.replace('_', ' ') for k in c.across)}"
     return title
@@ -70,16 +88,21 @@ def row_label(c: Comparison, row: dict[str, Any]) -> str:
     return row["device_label"] + (f" [{', '.join(map(str, extra))}]" if extra else "")
 
 
-_WORDS = {"batch_size": "batch", "benchmark_version": "benchmark version"}
+_WORDS = {"batch_size": "batch", "benchmark_version": "benchmark version", "channels_last": "layout"}
 
 
 def metric_line(c: Comparison) -> str:
     unit = f" in {c.unit}" if c.unit else ""
+    if c.source_unit and c.source_unit != c.unit:
+        unit += f" ({c.source_unit}, as the source states it)"
     better = "higher" if c.higher_is_better else "lower"
     line = f"{c.metric}{unit}, {better} is better; median, min and max over the results of each device"
     if c.baseline:
         word = "faster" if c.unit in ("s", "ms", "samples/s", "tokens/s") else "better"
         line += f"; speedup = how many times {word} than {c.baseline} in the same setting"
+    if c.per_device:
+        line += (f"; {per_device_header(c)} = a system total divided by its device count, not a measured "
+                 "figure")
     return line
 
 
@@ -97,8 +120,9 @@ def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
     unit = c.unit
     source = row["source"] if row["kind"] == "measured" else f"imported: {row['source']}"
     speedup = f"{row['speedup']:.2f}x" if row["speedup"] is not None else "-"
+    per_device = [fmt(row["per_device"], unit)] if c.per_device else []
     return ([escape(row_label(c, row)), escape(source), str(row["n"]), fmt(row["median"], unit),
-             fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit), speedup]
+             fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit)] + per_device + [speedup]
             + [percent(row[f]) for f in c.fraction_columns] + [escape(row["note"] or "")])
 
 
@@ -124,7 +148,8 @@ def to_text(c: Comparison) -> str:
         out.append(_block_title(c, setting, rows))
         table = [_cells(c, r, lambda s: s) for r in rows]
         out.append(tabulate(table, headers=headers(c), tablefmt="simple", disable_numparse=True,
-                            colalign=("left", "left") + ("right",) * (6 + len(c.fraction_columns)) + ("left",)))
+                            colalign=("left", "left") + ("right",) * (6 + c.per_device + len(c.fraction_columns))
+                            + ("left",)))
         out.append("")
     return "\n".join(out)
 
@@ -160,7 +185,8 @@ def to_csv(c: Comparison) -> str:
 
 def to_json(c: Comparison) -> str:
     rule = dict(judging.RULE, judged_on=list(c.outlier_metrics), left_out=c.no_outliers)
-    doc = {"metric": c.metric, "unit": c.unit, "higher_is_better": c.higher_is_better, "baseline": c.baseline,
+    doc = {"metric": c.metric, "unit": c.unit, "source_unit": c.source_unit, "higher_is_better": c.higher_is_better,
+           "baseline": c.baseline,
            "min_results": c.min_results, "outliers": rule, "rows": c.rows}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

@@ -42,7 +42,9 @@ x - 0.1 |x| <= y <= x + 0.1 |x| (so it is not always symmetric: 100 is within 10
 run is independent of x's run when it is another run (another run_id) with another *origin*: for a
 measured run, its git commit (the runner's, `provenance.git_commit`) or its contributor
 (`provenance.contributor`, absent counts as a value) differ; for an imported run (`provenance.kind =
-imported`) its source URL (the title when there is none) or section differ; a measured and an imported run
+imported`) its source URL (the title when there is none) or section differ, or, for a source pinned to a
+repository (`provenance.source.repository`), its repository: two tables of one publisher (Lambda's current
+and older tables, which repeat many figures) are not independent of each other; a measured and an imported run
 are always independent. Several agreeing results of one run count once. Outliers corroborate and are
 corroborated like any result (a value many independent runs agree with is unlikely to be wrong).
 
@@ -190,6 +192,8 @@ def origin(run: dict[str, Any]) -> tuple:
     prov = run.get("provenance", {})
     if prov.get("kind") == "imported":
         source = prov.get("source", {})
+        if source.get("repository"):    # a pinned source: its publisher is the repository, whatever the table
+            return ("imported", source["repository"])
         return ("imported", source.get("url") or source.get("title"), source.get("section"))
     return ("measured", prov.get("git_commit"), prov.get("contributor"))
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-DEFAULT_METRICS = ("throughput_samples_per_s", "compute_s", "total_s", "forward_backward_ms", "forward_ms")
+DEFAULT_METRICS = ("throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s", "compute_s",
+                   "total_s", "forward_backward_ms", "forward_ms", "latency_ms")
 DERIVED_METRICS = ("forward_backward_ms",)
 EPOCH_METRICS = frozenset({"total_s", "compute_s", "eval_s"})   # whole-run durations: they grow with epochs
 _DERIVED_DEFAULTS = frozenset(DEFAULT_METRICS).intersection(DERIVED_METRICS)
