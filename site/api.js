@@ -26,7 +26,9 @@ export function loadIndex(base) {
   });
 }
 
-// Every row of a workload, in merge order; `progress(done, total)` is called as parts arrive.
+// Every row of a workload, in merge order; `progress(done, total)` is called as parts arrive. A part of
+// another workload is an error: the page never shows rows of two workloads together (MLPerf's rows, in
+// a namespace of their own, are thus never beside others).
 export async function loadWorkload(base, workload, progress = () => {}) {
   const files = workload.files;
   const parts = new Array(files.length);
@@ -35,7 +37,11 @@ export async function loadWorkload(base, workload, progress = () => {}) {
   async function worker() {
     while (next < files.length) {
       const i = next++;
-      parts[i] = await fetchJson(`${base}/${files[i]}`);
+      const part = await fetchJson(`${base}/${files[i]}`);
+      if (part.benchmark !== workload.name) {
+        throw new Error(`${base}/${files[i]}: holds results of ${part.benchmark}, not of ${workload.name}`);
+      }
+      parts[i] = part;
       progress(++done, files.length);
     }
   }

@@ -8,6 +8,12 @@ const LABEL_WIDTH = 260;
 const VALUE_WIDTH = 110;
 const WIDTH = 900;
 const MAX_LABEL_CHARS = 40;
+const AXIS_HEIGHT = 20;
+
+// What the bars measure: the metric's label, with its unit (`metric.unit`, from the index) when known.
+export function axisLabel(metric) {
+  return `${metric.label}${metric.unit ? ` (${metric.unit})` : ""}`;
+}
 
 // Whether a row is a train result on part of its dataset: its figures are of that part, never charted with others.
 export const onPart = (row) => row.train_samples !== undefined || row.test_samples !== undefined;
@@ -51,11 +57,14 @@ export function renderChart(container, caption, rows, metric) {
       : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
   if (!bars.length) return;
   const max = Math.max(...bars.map((b) => b.median)) || 1;
-  const height = bars.length * (BAR_HEIGHT + GAP) + GAP;
+  const height = AXIS_HEIGHT + bars.length * (BAR_HEIGHT + GAP) + GAP;
   const svg = el("svg", { viewBox: `0 0 ${WIDTH} ${height}`, role: "img", "aria-labelledby": "chart-caption" });
   const span = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const axis = el("text", { class: "axis-label", x: LABEL_WIDTH, y: AXIS_HEIGHT - 6 });
+  axis.textContent = axisLabel(metric);
+  svg.append(axis);
   bars.forEach((bar, i) => {
-    const y = GAP + i * (BAR_HEIGHT + GAP);
+    const y = AXIS_HEIGHT + GAP + i * (BAR_HEIGHT + GAP);
     const g = el("g", { class: "bar-row" });
     g.dataset.device = bar.device;
     const title = el("title");

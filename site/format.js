@@ -3,8 +3,10 @@
 const BYTES_PER_MIB = 2 ** 20;
 const BYTES_PER_GIB = 2 ** 30;
 
+// One formatter per format: `toLocaleString` with options builds a new one on every call (slow on big tables).
 function fixed(digits) {
-  return (v) => v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const f = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return (v) => f.format(v);
 }
 
 export function formatBytes(v) {
@@ -12,26 +14,51 @@ export function formatBytes(v) {
   return `${(v / BYTES_PER_MIB).toFixed(1)} MiB`;
 }
 
+// A number with an SI prefix: 1.2e14 FLOP/s -> "120.0 TFLOP/s".
+function scaled(unit) {
+  return (v) => {
+    const prefixes = [[1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
+    const [f, p] = prefixes.find(([f]) => Math.abs(v) >= f) ?? [1, ""];
+    return `${(v / f).toFixed(1)} ${p}${unit}`;
+  };
+}
+
+// A value of a metric the page does not know: up to four significant digits, grouped.
+const generalFormat = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
+function general(v) {
+  return generalFormat.format(v);
+}
+
 function percent(v) {
   return `${(v * 100).toFixed(2)} %`;
 }
 
 // Every scalar metric the page knows, in the order the table and the chart menu list them.
-// `table`: shown as a table column when any loaded row has it; `better`: which way is better.
+// `table`: shown as a table column when any loaded row has it; `better`: which way is better;
+// `derive`: computed from the row's other metrics (as dlbench/store/metrics.py derives it).
 export const METRICS = [
   { key: "total_s", label: "Total (s)", format: fixed(2), better: "lower", table: true },
   { key: "compute_s", label: "Compute (s)", format: fixed(2), better: "lower", table: true },
   { key: "throughput_samples_per_s", label: "Samples/s", format: fixed(0), better: "higher", table: true },
+  { key: "throughput_tokens_per_s", label: "Tokens/s", format: fixed(0), better: "higher", table: true },
+  { key: "throughput_queries_per_s", label: "Queries/s", format: fixed(2), better: "higher", table: true },
+  { key: "latency_ms", label: "Latency (ms)", format: fixed(3), better: "lower", table: true },
   { key: "accuracy", label: "Accuracy", format: percent, better: "higher", table: true },
+  { key: "forward_backward_ms", label: "Forward + backward (ms)", format: fixed(2), better: "lower", table: true,
+    derive: (m) => (isNumber(m.forward_ms) && isNumber(m.backward_ms) ? m.forward_ms + m.backward_ms : undefined) },
   { key: "forward_ms", label: "Forward (ms)", format: fixed(2), better: "lower", table: true },
   { key: "backward_ms", label: "Backward (ms)", format: fixed(2), better: "lower", table: true },
+  { key: "step_ms", label: "Step (ms)", format: fixed(2), better: "lower", table: true },
   { key: "peak_device_allocated_bytes", label: "Peak device mem.", format: formatBytes, better: "lower", table: true },
   { key: "peak_host_rss_bytes", label: "Peak host mem.", format: formatBytes, better: "lower", table: true },
   { key: "load_s", label: "Load (s)", format: fixed(2), better: "lower" },
   { key: "eval_s", label: "Evaluation (s)", format: fixed(2), better: "lower" },
   { key: "inference_load_s", label: "Inference load (s)", format: fixed(3), better: "lower" },
   { key: "inference_predict_s", label: "Inference predict (s)", format: fixed(3), better: "lower" },
+  { key: "optimizer_ms", label: "Optimizer (ms)", format: fixed(2), better: "lower" },
   { key: "loss", label: "Loss", format: fixed(4), better: "lower" },
+  { key: "achieved_flops_per_s", label: "Achieved FLOP/s", format: scaled("FLOP/s"), better: "higher" },
+  { key: "bandwidth_bytes_per_s", label: "Bandwidth", format: scaled("B/s"), better: "higher" },
   { key: "peak_device_reserved_bytes", label: "Peak device reserved", format: formatBytes, better: "lower" },
   { key: "peak_device_used_bytes", label: "Peak device used", format: formatBytes, better: "lower" },
   // Fractions of the device's peak: joined with the device catalogue when the API is generated, so they
@@ -43,14 +70,45 @@ export const METRICS = [
 
 export const METRIC_BY_KEY = new Map(METRICS.map((m) => [m.key, m]));
 
-export function metricValue(row, key) {
-  const v = METRIC_BY_KEY.get(key)?.row ? row[key] : row.metrics ? row.metrics[key] : undefined;
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+
+// A metric the page has no definition of (a new source's, e.g. `latency_p99_ms`): its key as its label,
+// which way is better guessed from its name (a rate is better higher, a duration lower) unless told.
+export function genericMetric(key) {
+  const better = /_per_s$|accuracy|fraction/.test(key) ? "higher" : "lower";
+  return { key, label: key, format: general, better, generic: true };
 }
 
-// The METRICS at least one of the rows has a value of, in METRICS order.
+export function metricDef(key) {
+  return METRIC_BY_KEY.get(key) ?? genericMetric(key);
+}
+
+export function metricValue(row, key) {
+  const def = METRIC_BY_KEY.get(key);
+  let v;
+  if (def?.row) v = row[key];
+  else if (row.metrics) v = row.metrics[key] ?? (def?.derive ? def.derive(row.metrics) : undefined);
+  return isNumber(v) ? v : undefined;
+}
+
+// The metrics at least one of the rows has a value of: the known ones in METRICS order, then any other
+// numeric metric of the rows by key (charted, not a table column unless it is the headline). One pass
+// over the rows: a workload may have tens of thousands.
 export function metricsIn(rows) {
-  return METRICS.filter((m) => rows.some((r) => metricValue(r, m.key) !== undefined));
+  const found = new Set();
+  const rowKeys = METRICS.filter((m) => m.row).map((m) => m.key);
+  for (const r of rows) {
+    const m = r.metrics;
+    if (m) {
+      for (const k in m) if (!found.has(k) && isNumber(m[k])) found.add(k);
+    }
+    for (const k of rowKeys) if (!found.has(k) && isNumber(r[k])) found.add(k);
+  }
+  const known = METRICS.filter((m) =>
+    m.derive ? found.has("forward_ms") && found.has("backward_ms") && rows.some((r) => metricValue(r, m.key) !== undefined)
+      : found.has(m.key));
+  const others = [...found].filter((k) => !METRIC_BY_KEY.has(k)).sort().map(genericMetric);
+  return [...known, ...others];
 }
 
 export function median(values) {

@@ -1,5 +1,6 @@
 // The results table: columns, sorting and rows. Every value from the data is inserted as text.
 import { commitUrl, metricValue, safeHttpUrl, shellJoin } from "./format.js";
+import { licenseCell } from "./sources.js";
 
 const text = (v) => (v === undefined || v === null ? undefined : String(v));
 
@@ -18,26 +19,31 @@ export function workloadText(row) {
   return `${row.benchmark} (${part(row.train_samples, "training")}, ${part(row.test_samples, "test")} samples)`;
 }
 
-// Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them,
-// the outlier and corroboration columns when `judgement` ({metric, rule} from the index, or null) is
-// given, status and provenance.
-export function columnsFor(metrics, judgement) {
-  const metricCols = metrics.filter((m) => m.table).map((m) => ({
+// Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them (and
+// `extras.headline`, the workload's headline metric, always), the outlier and corroboration columns when
+// `judgement` ({metric, rule} from the index, or null) is given, the MLPerf result ID when
+// `extras.resultId`, the device count when `extras.deviceCount`, status, the license when `extras.license`,
+// and provenance.
+export function columnsFor(metrics, judgement, extras = {}) {
+  const metricCols = metrics.filter((m) => m.table || m.key === extras.headline).map((m) => ({
     key: m.key,
-    label: m.label,
+    label: m.unit && m.key === extras.headline ? `${m.label} [${m.unit}]` : m.label,
     numeric: true,
     value: (r) => metricValue(r, m.key),
     format: m.format,
   }));
   return [
     { key: "workload", label: "Workload", value: workloadText },
+    ...(extras.resultId ? [{ key: "result_id", label: "MLPerf result ID", value: (r) => text(r.provenance?.source?.row) }] : []),
     { key: "device", label: "Device", value: (r) => text(r.device) },
+    ...(extras.deviceCount ? [{ key: "device_count", label: "Devices", numeric: true, value: (r) => r.device_count, format: (v) => String(v) }] : []),
     { key: "framework", label: "Framework", value: (r) => [r.framework, r.framework_version].filter(Boolean).join(" ") },
     { key: "precision", label: "Precision", value: (r) => text(r.precision) },
     { key: "batch_size", label: "Batch size", numeric: true, value: (r) => r.batch_size, format: (v) => String(v) },
     ...metricCols,
     ...(judgement ? judgementColumns(judgement) : []),
     { key: "status", label: "Status", value: (r) => text(r.status), cell: statusCell },
+    ...(extras.license ? [{ key: "license", label: "License", value: (r) => text(r.provenance?.source?.license), cell: licenseCell }] : []),
     { key: "provenance", label: "Provenance", sortable: false, cell: provenanceCell },
   ];
 }
@@ -114,7 +120,8 @@ export function renderHead(table, columns, sort, onSort) {
   }
 }
 
-export function renderBody(table, rows, columns, ctx) {
+// The rows as the table's body; with `append`, added after the rows already there.
+export function renderBody(table, rows, columns, ctx, append = false) {
   const tbody = table.tBodies[0];
   const frag = document.createDocumentFragment();
   for (const row of rows) {
@@ -138,7 +145,8 @@ export function renderBody(table, rows, columns, ctx) {
     }
     frag.append(tr);
   }
-  tbody.replaceChildren(frag);
+  if (append) tbody.append(frag);
+  else tbody.replaceChildren(frag);
 }
 
 function statusCell(td, row) {
@@ -176,7 +184,8 @@ function provenanceCell(td, row, ctx) {
     const url = prov.source.url ? safeHttpUrl(prov.source.url) : null;
     if (url) link(src, url, prov.source.title);
     else src.append(document.createTextNode(prov.source.title));
-    const details = [prov.source.section, prov.source.published].filter(Boolean).join(", ");
+    const details = [prov.source.section, prov.source.published, !ctx.resultId && prov.source.row && `row ${prov.source.row}`]
+      .filter(Boolean).join(", ");
     if (details) src.append(document.createTextNode(` (${details})`));
   }
   if (prov.git_commit) {

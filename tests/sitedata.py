@@ -143,3 +143,102 @@ def serve(folder: Path) -> Iterator[str]:
 
 def results_of(all_runs: list[dict[str, Any]], workload: str) -> list[tuple[dict, dict]]:
     return [(run, res) for run in all_runs for res in run["results"] if res["benchmark"] == workload]
+
+
+# --- Published-source workloads at scale, for the workload picker and the headline-metric tests ---------
+
+PICKED = "timm-infer-resnet50d-224"     # the workload the picker test finds by typing part of its name
+PICKED_ROWS = 3
+RESNET50 = ("resnet50-imagenet", "timm-infer-resnet50-224", PICKED, "timm-train-resnet50-224",
+            "lambda-pytorch-2022-resnet50", "lambda-pytorch-resnet50", "lambda-tf-resnet50",
+            "mlperf-inference-v4-1-closed-resnet50-offline")   # one per family, in the picker's group order
+FAMILY_OF_NAME = {"resnet50-imagenet": "dlbench", "timm-infer-resnet50-224": "timm-infer", PICKED: "timm-infer",
+                  "timm-train-resnet50-224": "timm-train", "lambda-pytorch-2022-resnet50": "lambda-pytorch-2022",
+                  "lambda-pytorch-resnet50": "lambda-pytorch", "lambda-tf-resnet50": "lambda-tf",
+                  "mlperf-inference-v4-1-closed-resnet50-offline": "mlperf-inference-v4-1"}
+MLPERF_WORKLOAD = "mlperf-inference-v4-1-closed-resnet50-offline"
+MLPERF_IDS = ("4.1-0012", "4.1-0047")
+LICENSES = {"timm": ("Apache-2.0", "timm benchmark results by Ross Wightman and contributors"),
+            "lambda": ("none declared", "Benchmark figures published by Lambda, Inc."),
+            "mlperf": ("Apache-2.0", "MLPerf Inference v4.1 results, MLCommons Association")}
+CATALOGUE_ATTRIBUTION = "Includes data from Epoch AI's Machine Learning Hardware database (CC-BY 4.0)."
+_FILLER_FAMILIES = ("timm-infer-model{}-224", "timm-train-model{}-176", "lambda-pytorch-model{}",
+                    "lambda-tf-model{}", "mlperf-inference-v4-1-closed-model{}-server", "own-workload-{}")
+
+
+def _published(i: int, benchmark: str, source: str, metrics: dict[str, Any], row: str | None = None) -> dict[str, Any]:
+    """Synthetic run i as an imported result of `benchmark` from `source` (a key of LICENSES)."""
+    def change(run: dict[str, Any]) -> None:
+        for key in ("started_at", "finished_at"):
+            run.pop(key)
+        license_id, attribution = LICENSES[source]
+        src = {"title": f"{source} published table", "url": f"https://example.org/{source}",
+               "repository": f"example/{source}", "license": license_id, "attribution": attribution}
+        if row:
+            src["row"] = row
+        run["provenance"] = {"kind": "imported", "source": src}
+        res = run["results"][0]
+        res.update(benchmark=benchmark, model=benchmark.rsplit("-", 1)[0], device_count=1)
+        res["metrics"] = metrics
+    return _edit(synthetic_run(i), change)
+
+
+def many_workloads(count: int) -> list[dict[str, Any]]:
+    """Runs of `count` workloads or more: the RESNET50 ones (PICKED with PICKED_ROWS results, the MLPerf one
+    with one result per MLPERF_IDS), and filler workloads of every family, one result each."""
+    out: list[dict[str, Any]] = [synthetic_run(0)]
+    out[0]["results"][0]["benchmark"] = RESNET50[0]
+    out[0] = with_run_id(out[0])
+    i = 1
+    for name in RESNET50[1:]:
+        source = name.split("-")[0] if not name.startswith("lambda") else "lambda"
+        n = PICKED_ROWS if name == PICKED else len(MLPERF_IDS) if name == MLPERF_WORKLOAD else 1
+        for k in range(n):
+            row = MLPERF_IDS[k] if name == MLPERF_WORKLOAD else None
+            out.append(_published(i, name, source, {"throughput_samples_per_s": 1000.0 + 10 * i}, row))
+            i += 1
+    for k in range(count - len(RESNET50)):
+        pattern = _FILLER_FAMILIES[k % len(_FILLER_FAMILIES)]
+        name = pattern.format(k)
+        if name.startswith("own-"):
+            run = synthetic_run(i)
+            run["results"][0]["benchmark"] = name
+            out.append(with_run_id(run))
+        else:
+            source = "lambda" if name.startswith("lambda") else name.split("-")[0]
+            out.append(_published(i, name, source, {"throughput_samples_per_s": 500.0 + k}))
+        i += 1
+    return out
+
+
+def write_api(folder: Path, files: dict[str, bytes]) -> None:
+    """Write the files of dlbench.store.shards.build (paths relative to a repository root) under `folder`."""
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+
+
+def fwdbwd_runs() -> list[dict[str, Any]]:
+    """An fwdbwd-alexnet-like workload: five imported Titan X results with forward and backward times only,
+    and one measured CPU step result with total_s too (so "Total (s)" is on the CPU row alone)."""
+    def titan(forward: float, backward: float, framework: str):
+        def change(run: dict[str, Any]) -> None:
+            run.pop("started_at"), run.pop("finished_at")
+            run["provenance"] = {"kind": "imported", "source": {"title": "convnet tables", "url": SOURCE_URL}}
+            res = run["results"][0]
+            res.update(benchmark="fwdbwd-alexnet", device_kind="cuda", device_name="NVIDIA Titan X", framework=framework)
+            res["metrics"] = {"forward_ms": forward, "backward_ms": backward}
+        return change
+    out = [_edit(synthetic_run(i), titan(f, b, fw)) for i, (f, b, fw) in enumerate(FWDBWD_TITAN)]
+
+    def cpu(run: dict[str, Any]) -> None:
+        res = run["results"][0]
+        res.update(benchmark="fwdbwd-alexnet", device_kind="cpu", device_name="AMD EPYC")
+        res["metrics"] = {"forward_ms": 2767.7, "backward_ms": 5074.2, "step_ms": 8019.5, "total_s": 57.4,
+                          "throughput_samples_per_s": 16.7}
+    out.append(_edit(synthetic_run(4), cpu))
+    return out
+
+
+FWDBWD_TITAN = ((31.0, 71.0, "leaf"), (33.0, 66.0, "torch"), (46.0, 202.0, "tensorflow"), (25.0, 63.0, "leaf"),
+                (42.0, 85.0, "caffe"))

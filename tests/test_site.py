@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import statistics
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -40,8 +42,40 @@ def served(tmp_path_factory):
     for rel, data in peaks.items():
         (www / "peaks" / rel).parent.mkdir(parents=True, exist_ok=True)
         (www / "peaks" / rel).write_bytes(data)
+    # A few thousand workloads of every family, for ?api=picker/data/api/v1 (the index as today, without
+    # family fields: the page falls back to the id prefixes) and ?api=families/data/api/v1 (the same with
+    # the family and headline fields the index states, and a catalogue attribution).
+    picker = shards.build(sitedata.many_workloads(PICKER_WORKLOADS), catalogue=default_catalogue())
+    sitedata.write_api(www / "picker", picker)
+    families = www / "families" / "data" / "api" / "v1"
+    sitedata.write_api(www / "families", {k: v for k, v in picker.items() if "/workloads/" not in k})
+    (families / "workloads").symlink_to(www / "picker" / "data" / "api" / "v1" / "workloads")  # same parts
+    _enrich(families)
+    sitedata.write_api(www / "fwdbwd", shards.build(sitedata.fwdbwd_runs()))
     with sitedata.serve(www) as base:
         yield base, runs
+
+
+PICKER_WORKLOADS = 3000
+FAMILY_TITLES = {"dlbench": "Our own (title from the index)", "timm-infer": "timm inference (title from the index)"}
+
+
+def _enrich(api: Path) -> None:
+    """Add to each index entry the family and headline fields docs/api.md gives, and an attribution to
+    devices.json."""
+    index = json.loads((api / "index.json").read_text())
+    for entry in index["workloads"]:
+        family = sitedata.FAMILY_OF_NAME.get(entry["name"])
+        if family is None:
+            continue
+        entry.update(family=family, family_title=FAMILY_TITLES.get(family, f"{family} (from the index)"),
+                     source=family.split("-")[0], namespace="mlperf" if family.startswith("mlperf") else "open",
+                     headline_metric="throughput_samples_per_s", unit="images/s", higher_is_better=True,
+                     model="resnet50", scenario="infer")
+    (api / "index.json").write_text(json.dumps(index, indent=1))
+    devices = json.loads((api / "devices.json").read_text())
+    devices["attribution"] = sitedata.CATALOGUE_ATTRIBUTION
+    (api / "devices.json").write_text(json.dumps(devices))
 
 
 PEAK_FRACTIONS = (0.5, 0.25)
@@ -96,6 +130,24 @@ def open_page(page: Page, base: str, query: str = "") -> None:
     expect(page.locator("#summary")).to_contain_text("match the filters")
 
 
+def pick(page: Page, name: str, typed: str | None = None) -> None:
+    """Choose workload `name` in the picker as a keyboard user does: type (part of) it, move to it, Enter."""
+    box = page.get_by_role("combobox", name="Workload")
+    box.fill(typed or name)
+    listbox = page.get_by_role("listbox")
+    expect(listbox).to_be_visible()
+    option = listbox.locator(f"[role=option][data-name='{name}']")
+    expect(option).to_have_count(1)
+    for _ in range(listbox.locator("[role=option][data-name]").count()):
+        if option.get_attribute("aria-selected") == "true":
+            break
+        box.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    box.press("Enter")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value(name)
+
+
 def rows(page: Page):
     return page.locator("#results tbody tr")
 
@@ -116,7 +168,7 @@ def test_table_fills_with_every_result_of_the_selected_workload(page, served):
     assert shown == sorted(run["run_id"] for run, _ in expected)
     expect(page.locator("#summary")).to_have_text(f"{len(expected)} of {len(expected)} results of mnist-lenet5 "
                                                   "match the filters.")
-    page.get_by_label("Workload").select_option("fashion-mnist-lenet5")
+    pick(page, "fashion-mnist-lenet5")
     expect(rows(page)).to_have_count(len(sitedata.results_of(runs, "fashion-mnist-lenet5")))
     headers = page.locator("#results thead th")
     assert headers.count() > 8
@@ -184,7 +236,7 @@ def test_chart_has_one_bar_per_device_with_the_median(page, served):
 
 def test_a_result_on_part_of_its_dataset_is_labelled_and_left_out_of_the_chart(page, served):
     base, runs = served
-    open_page(page, base, "?workload=fashion-mnist-lenet5")
+    open_page(page, base, "?workload=fashion-mnist-lenet5&metric=total_s")
     results = sitedata.results_of(runs, "fashion-mnist-lenet5")
     (part,) = [run for run, res in results if "train_samples" in res]
     full = [res for run, res in results if "train_samples" not in res and res["status"] == "ok"]
@@ -317,3 +369,122 @@ def test_outliers_and_corroboration_are_columns_and_outliers_can_be_hidden(page,
     expect(rows(page)).to_have_count(len(results) - 1)
     page.get_by_label("Hide outliers").uncheck()
     expect(rows(page)).to_have_count(len(results))
+
+
+def group_labels(page: Page) -> list[str]:
+    labels = page.locator("#workload-list [role=group] .picker-family")
+    return labels.all_inner_texts()
+
+
+def test_the_picker_finds_a_workload_among_thousands_by_part_of_its_name(page, served):
+    base, _ = served
+    open_page(page, base, "?api=picker/data/api/v1")
+    box = page.get_by_role("combobox", name="Workload")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.fill("ResNet50")                          # case-insensitive; every family has a resnet50 workload
+    expect(box).to_have_attribute("aria-expanded", "true")
+    listbox = page.get_by_role("listbox")
+    expect(listbox.get_by_role("option")).to_have_count(len(sitedata.RESNET50))
+    # Grouped by family, this project's own first, then the imported families in a fixed order
+    assert group_labels(page) == list(dict.fromkeys(sitedata.FAMILY_OF_NAME[n] for n in sitedata.RESNET50))
+    box.fill("resnet50d")
+    expect(listbox.get_by_role("option")).to_have_count(1)
+    expect(listbox.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+    assert box.get_attribute("aria-activedescendant") == listbox.get_by_role("option").first.get_attribute("id")
+    box.press("Enter")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value(sitedata.PICKED)
+    expect(rows(page)).to_have_count(sitedata.PICKED_ROWS)
+    expect(page.locator("#summary")).to_have_text(f"{sitedata.PICKED_ROWS} of {sitedata.PICKED_ROWS} results of "
+                                                  f"{sitedata.PICKED} match the filters.")
+    assert f"workload={sitedata.PICKED}" in page.url
+    expect(page.locator("#workload-about")).to_contain_text(f"{sitedata.PICKED}: timm inference benchmark")
+    page.goto(page.url)                            # the choice survives a reload from the address
+    expect(box).to_have_value(sitedata.PICKED)
+    expect(rows(page)).to_have_count(sitedata.PICKED_ROWS)
+
+
+def test_the_picker_lists_the_first_matches_and_is_keyboard_usable(page, served):
+    base, _ = served
+    open_page(page, base, "?api=picker/data/api/v1")
+    box = page.get_by_role("combobox", name="Workload")
+    shown = box.input_value()
+    box.fill("timm")
+    listbox = page.get_by_role("listbox")
+    options = listbox.locator("[role=option][data-name]")
+    expect(options).to_have_count(50)
+    with urllib.request.urlopen(f"{base}/picker/data/api/v1/index.json") as f:
+        timm = sum(w["name"].startswith("timm-") for w in json.load(f)["workloads"])
+    expect(listbox.locator(".picker-more")).to_have_text(f"{timm - 50:,} more: type to narrow")
+    expect(listbox.locator(".picker-more")).to_have_attribute("aria-disabled", "true")
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    expect(options.nth(2)).to_have_attribute("aria-selected", "true")
+    box.press("ArrowUp")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    box.press("Escape")                            # closes and leaves the shown workload as it was
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value(shown)
+    box.fill("resnet lambda tensorflow")           # terms match the family's title too
+    expect(options).to_have_count(1)
+    expect(options.first).to_have_attribute("data-name", "lambda-tf-resnet50")
+    box.fill("no such workload anywhere")
+    expect(options).to_have_count(0)
+    expect(listbox).to_contain_text("No workload matches")
+    box.press("Enter")                             # nothing to choose: nothing changes
+    pick(page, "lambda-tf-resnet50", typed="lambda-tf-res")
+    expect(rows(page)).to_have_count(1)
+    assert "workload=lambda-tf-resnet50" in page.url
+
+
+def test_the_default_chart_metric_is_the_headline_metric(page, served):
+    base, _ = served
+    open_page(page, base, "?api=fwdbwd/data/api/v1")
+    expect(page.get_by_label("Chart metric")).to_have_value("forward_backward_ms")
+    bars = page.locator("#chart g.bar-row")
+    expect(bars).to_have_count(2)                  # the Titan X rows too, not the CPU row alone
+    titan = page.locator("#chart g.bar-row[data-device='NVIDIA Titan X'] rect")
+    sums = [f + b for f, b, _ in sitedata.FWDBWD_TITAN]
+    assert float(titan.get_attribute("data-value")) == pytest.approx(statistics.median(sums))
+    expect(page.locator("#chart-caption")).to_contain_text("lower is better")
+    assert column_values(page, "forward_backward_ms").count(None) == 0
+
+
+def test_family_and_headline_fields_of_the_index_are_used(page, served):
+    base, _ = served
+    open_page(page, base, f"?api=families/data/api/v1&workload={sitedata.PICKED}")
+    expect(page.get_by_label("Chart metric")).to_have_value("throughput_samples_per_s")
+    expect(page.locator("#chart text.axis-label")).to_have_text("Samples/s (images/s)")
+    expect(page.locator("#workload-about")).to_contain_text("timm inference (title from the index)")
+    box = page.get_by_role("combobox", name="Workload")
+    box.fill("title from the index")              # the index's family titles are searched
+    expect(page.locator("#workload-list .picker-group-label").first).to_have_attribute(
+        "title", FAMILY_TITLES["dlbench"])
+    box.press("Escape")
+    expect(page.locator("#catalogue-attribution")).to_have_text(f"Device catalogue: {sitedata.CATALOGUE_ATTRIBUTION}")
+
+
+def test_mlperf_rows_carry_the_note_their_result_ids_and_licenses(page, served):
+    base, _ = served
+    open_page(page, base, f"?api=picker/data/api/v1&workload={sitedata.PICKED}")
+    note = page.locator("#namespace-note")
+    expect(note).to_be_hidden()
+    expect(page.locator("#results thead th[data-key='result_id']")).to_have_count(0)
+    license_id, attribution = sitedata.LICENSES["timm"]
+    expect(page.locator("#results tbody td[data-key='license']").first).to_have_text(f"{license_id} [1]")
+    expect(page.locator("#source-notes li")).to_have_count(1)
+    expect(page.locator("#source-notes li")).to_contain_text(attribution)
+
+    pick(page, sitedata.MLPERF_WORKLOAD, typed="mlperf resnet50")
+    expect(note).to_be_visible()
+    expect(note).to_have_text("MLPerf results: not comparable with non-MLPerf results; per-chip figures are "
+                              "derived, not official.")
+    expect(rows(page)).to_have_count(len(sitedata.MLPERF_IDS))
+    ids = page.locator("#results tbody td[data-key='result_id']").all_inner_texts()
+    assert sorted(ids) == sorted(sitedata.MLPERF_IDS)
+    license_id, attribution = sitedata.LICENSES["mlperf"]
+    expect(page.locator("#source-notes li")).to_contain_text(f"License: {license_id}. Attribution: {attribution}")
+    # Only the chosen workload's rows: no device or framework filter brings in another workload's
+    assert set(page.locator("#results tbody td[data-key='workload']").all_inner_texts()) == {sitedata.MLPERF_WORKLOAD}
+    pick(page, sitedata.PICKED, typed="resnet50d")
+    expect(note).to_be_hidden()
