@@ -139,9 +139,16 @@ function readMetrics(entry, rows) {
   const defs = metrics.map((m) => {
     if (m.key !== headline) return m;
     const better = typeof entry.higher_is_better === "boolean" ? (entry.higher_is_better ? "higher" : "lower") : m.better;
-    return { ...m, better, unit: typeof entry.unit === "string" && entry.unit ? entry.unit : undefined, headline: true };
+    return { ...m, better, unit: typeof entry.unit === "string" && entry.unit ? entry.unit : sourceUnit(rows, m.key), headline: true };
   });
   return { defs, headline };
+}
+
+// The unit every row's source states for a metric (the rows' `units`, such as "images/s"), when they agree.
+function sourceUnit(rows, key) {
+  const said = new Set(rows.map((r) => (r.units && typeof r.units[key] === "string" ? r.units[key] : "")));
+  const [only] = said;
+  return said.size === 1 && only ? only : undefined;
 }
 
 // What the chosen workload is and whose protocol it follows; the note MLPerf workloads carry.

@@ -45,8 +45,7 @@ METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric
 FRACTIONS: tuple[str, ...] = FRACTION_FIELDS
 DERIVED_COLUMNS: tuple[str, ...] = metric_rules.DERIVED_METRICS + FRACTIONS
 JUDGEMENT_COLUMNS: tuple[str, ...] = ("outlier", "corroborated_by", "group_size", "outlier_metric")
-HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s", "accuracy",
-                              "achieved_flops_per_s", "bandwidth_bytes_per_s"} | set(FRACTIONS))
+HIGHER_IS_BETTER = metric_rules.HIGHER_IS_BETTER | set(FRACTIONS)
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
                   "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "channels_last", "batch_size",
                   "epochs", "steps", "train_samples", "test_samples", "warmup_steps", "repeats", "status", "message")
@@ -61,23 +60,10 @@ INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_s
                    "accelerator_count", "accelerator_memory_bytes", "corroborated_by", "group_size")
 BOOLEAN_COLUMNS = ("git_dirty", "outlier", "channels_last")
 FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
-_RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
-               "throughput_queries_per_s": "queries/s",
-               "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
 
 
 def unit_of(metric: str) -> str:
-    if metric in _RATE_UNITS:
-        return _RATE_UNITS[metric]
-    if metric in FRACTIONS:
-        return ""
-    if metric.endswith("_ms"):
-        return "ms"
-    if metric.endswith("_s"):
-        return "s"
-    if metric.endswith("_bytes"):
-        return "bytes"
-    return ""
+    return "" if metric in FRACTIONS else metric_rules.unit_of(metric)
 
 
 def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ same figure.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 DEFAULT_METRICS = ("throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s", "compute_s",
                    "total_s", "forward_backward_ms", "forward_ms", "latency_ms")
@@ -62,3 +62,25 @@ def default_metric(every_ok_has: Callable[[str], bool], any_has: Callable[[str],
         if any_has(metric):
             return metric
     return None
+
+
+# How a metric is read: its unit and its direction (shared by compare, the results frame and the API index).
+HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s",
+                              "accuracy", "achieved_flops_per_s", "bandwidth_bytes_per_s"})
+_RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
+               "throughput_queries_per_s": "queries/s", "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
+
+
+def unit_of(metric: str) -> str:
+    """The unit of a metric by its name (a source may state a more specific one: `results[].units`)."""
+    if metric in _RATE_UNITS:
+        return _RATE_UNITS[metric]
+    for suffix, unit in (("_ms", "ms"), ("_s", "s"), ("_bytes", "bytes")):
+        if metric.endswith(suffix):
+            return unit
+    return ""
+
+
+def reading(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """{metric: {"unit", "higher_is_better"}} for these metric names (the API index's `metrics`)."""
+    return {m: {"unit": unit_of(m), "higher_is_better": m in HIGHER_IS_BETTER} for m in names}

@@ -33,6 +33,7 @@ from ..contract.device_catalogue import PEAK_MATMUL, Catalogue, FractionJoin
 from ..contract.families import family_of
 from ..contract.schema import SCHEMA_VERSION
 from . import corroboration
+from . import metrics as metric_rules
 from .dataset import paused_gc
 
 API_VERSION = 1
@@ -42,9 +43,10 @@ DEVICES_NAME = "devices.json"
 MAX_SHARD_BYTES = 1024 * 1024          # no file of the API is larger than this (1 MiB)
 MAX_COMMAND_CHARS = 2000               # a longer command line is cut in the row (benchmark.json keeps it whole)
 PROVENANCE_KEYS = ("kind", "git_commit", "git_dirty", "runner_version", "contributor", "notes", "cloud")
-RESULT_KEYS = ("benchmark_version", "framework", "framework_version", "model", "device_kind", "device_count",
-               "precision", "batch_size", "strategy", "compile", "epochs", "train_samples", "test_samples", "repeats",
-               "status", "message")
+RESULT_KEYS = ("benchmark_version", "scenario", "framework", "framework_version", "model", "parameters",
+               "flops_per_sample", "dataset", "device_kind", "device_count", "precision", "batch_size", "strategy",
+               "compile", "channels_last", "epochs", "train_samples", "test_samples", "repeats", "status", "message",
+               "units")
 STAT_KEYS = ("median", "min", "max", "iqr")
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -263,6 +265,7 @@ def _dumps_index(doc: dict[str, Any]) -> bytes:
 def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
            catalogue: Catalogue | None, parts: list[dict[str, Any]], replaced_count: int) -> dict[str, bytes]:
     grouped, judged_on = workload_rows(runs, catalogue)
+    metric_names: set[str] = set()
     files: dict[str, bytes] = {}
     workloads = []
     devices: Counter = Counter()
@@ -278,6 +281,7 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
             files[f"{API_DIR}/{name}"] = data
         workloads.append(_workload_entry(benchmark, rows, names, judged_on.get(benchmark)))
         for r in rows:
+            metric_names.update(r["metrics"])
             device, framework, run_id = r["device"], r["framework"], r["run_id"]
             devices[device] += 1
             device_runs[device].add(run_id)
@@ -304,6 +308,7 @@ def _build(runs: list[dict[str, Any]], source_sha256: str, max_bytes: int,
         "devices": device_list,
         "frameworks": _counted(frameworks, framework_runs),
         "outlier_rule": corroboration.RULE,
+        "metrics": metric_rules.reading(sorted(metric_names | set(judged_on.values()))),
     }
     if catalogue is not None:
         index["catalogue"] = {"file": DEVICES_NAME, "sha256": catalogue.sha256, "device_count": len(catalogue.devices)}
