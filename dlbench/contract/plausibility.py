@@ -26,6 +26,8 @@ apply to what they hold (physics, universal limits) are checked. Check codes (st
 - `flops-exceed-universal`: achieved FLOP/s <= 10 PFLOP/s per device, for any device.
 - `bandwidth-exceeds-peak`: bandwidth_bytes_per_s <= catalogue bandwidth x count x 1.1 (else 50 TB/s/device).
 - `unverified-device` (a notice, never a failure): an accelerator the catalogue does not know.
+- `workload-family`: a workload of an imported family (timm, Lambda, MLPerf, ...: `families.py`) comes only
+  from an import of that family's repository, and no other workload id uses a reserved prefix (`mlperf-`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import datetime as _dt
 import math
 from typing import Any, Callable
 
+from .families import check_result as _family_problem
 from .problems import Problem
 from .tomlio import dotted, parse_datetime
 
@@ -88,6 +91,9 @@ def check(run: dict[str, Any], file: str, locate: Locate, prefix: tuple = (),
         _check_times(run, add)
     for i, result in enumerate(run.get("results", [])):
         path = ("results", i)
+        wrong_family = _family_problem(run, result)
+        if wrong_family:
+            add(path + ("benchmark",), wrong_family, "workload-family")
         if measured:
             _check_consistency(result, path, add)
             _check_system(result, system, path, add)
@@ -133,13 +139,23 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+_NUMBER_TYPES = frozenset((int, float))
+
+
+def _number_sum(values: list) -> float:
+    """The sum of the numbers among `values`, the other items skipped (one pass in C when all are numbers)."""
+    if set(map(type, values)) <= _NUMBER_TYPES:
+        return sum(values)
+    return sum(x for x in values if _num(x) is not None)
+
+
 def _check_consistency(result: dict[str, Any], path: tuple, add) -> None:
     m = result.get("metrics", {})
     mp = path + ("metrics",)
     ok = result.get("status") == "ok"
     total, compute = _num(m.get("total_s")), _num(m.get("compute_s"))
     epoch_s = m.get("epoch_s") if isinstance(m.get("epoch_s"), list) else None
-    epoch_sum = sum(x for x in epoch_s if _num(x) is not None) if epoch_s else None
+    epoch_sum = _number_sum(epoch_s) if epoch_s else None
     if ok and epoch_sum is not None and compute is not None and not (
             compute * (1 - EPOCH_GAP_REL) - EPOCH_GAP_PER_EPOCH_S * len(epoch_s) <= epoch_sum
             <= compute * (1 + EPOCH_SUM_REL) + EPOCH_SUM_ABS_S):
@@ -313,7 +329,7 @@ def _flops_ceiling(result, system, catalogue, add, path) -> tuple[float | None, 
         return cpu_ceiling(cpu, precision), "the CPU's ceiling (cores x clock x vector FLOP/cycle x 2)"
     entry = catalogue.entry_for(name, kind) if catalogue else None
     if entry is None:
-        add(path + ("device_name",), f"{name!r} ({kind}) is not in catalogue/devices.toml: its FLOP/s are checked "
+        add(path + ("device_name",), f"{name!r} ({kind}) has no entry in the device catalogue: its FLOP/s are checked "
             "only against the universal 10 PFLOP/s ceiling (UNVERIFIED); add the device to the catalogue",
             "unverified-device", notice=True)
         return None, ""

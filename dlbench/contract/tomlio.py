@@ -21,6 +21,7 @@ import tomli
 import tomli_w
 
 from .problems import Problem
+from .tomlfast import certified_loads
 
 try:  # a compiled parser, about four times faster than tomli; optional, tomli gives the same data
     import rtoml as _fast_toml
@@ -31,15 +32,21 @@ MAX_FILE_BYTES = 256 * 1024  # a fragment holds one run of at most 100 results: 
 # Deepest nesting of arrays and tables accepted (a fragment needs 5: results[].stats.<metric>.samples[]; the
 # merged dataset one more). Deeper input is refused before any recursive step can fail on it.
 MAX_DEPTH = 16
-_TOKENS = re.compile("|".join((
+# What the bracket scan skips: strings and comments (a bracket inside them does not nest anything). Without
+# a multi-line string in the text (no `"""` or `'''`), the first two alternatives can never match and the
+# shorter pattern finds the same strings and comments, faster.
+_SKIPPED = (
     r'"""(?:[^\\]|\\.)*?"""',   # multi-line basic string
     r"'''.*?'''",                # multi-line literal string
-    r'"(?:[^"\\\n]|\\.)*"',     # basic string
+    r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"',   # basic string (unrolled: the same strings as "(?:[^"\\\n]|\\.)*")
     r"'[^'\n]*'",                # literal string
     r"#[^\n]*",                  # comment
-    r"[\[\]{}]",                 # a bracket
-)), re.DOTALL)
+)
+_STRINGS_AND_COMMENTS = re.compile("|".join(_SKIPPED), re.DOTALL)
+_ONE_LINE_STRINGS_AND_COMMENTS = re.compile("|".join(_SKIPPED[2:]), re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
 MAX_SAFE_INTEGER = 2**53 - 1
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # Fields that are TOML datetimes in a record (kept as such when written back to TOML).
 DATETIME_FIELDS = ("started_at", "finished_at")
 
@@ -65,14 +72,18 @@ def read_toml(path: Path, display: str, max_bytes: int | None = MAX_FILE_BYTES, 
             display, None, None,
             "not a .toml file: results are TOML files (fragments are named <run_id>.toml); "
             "rename it or remove it from data/fragments/", "not-toml")])
-    if path.is_symlink():
-        return Loaded(display, None, problems=[Problem(
-            display, None, None, "is a symbolic link: a fragment must be a regular file; commit the file itself",
-            "symlink")])
+    symlink = Loaded(display, None, problems=[Problem(
+        display, None, None, "is a symbolic link: a fragment must be a regular file; commit the file itself",
+        "symlink")])
+    if not _NOFOLLOW and path.is_symlink():  # with O_NOFOLLOW, opening a link fails and is reported below
+        return symlink
     try:
         raw = _read_limited(path, max_bytes)
     except OSError as exc:
-        return Loaded(display, None, problems=[Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}", "unreadable")])
+        if path.is_symlink():
+            return symlink
+        return Loaded(display, None, problems=[Problem(
+            display, None, None, f"cannot read the file: {exc.strerror or exc}", "unreadable")])
     if raw is None:
         return Loaded(display, None, problems=[Problem(
             display, None, None,
@@ -84,20 +95,34 @@ def read_toml(path: Path, display: str, max_bytes: int | None = MAX_FILE_BYTES, 
 def _read_limited(path: Path, max_bytes: int | None) -> bytes | None:
     """The file's bytes (None when over `max_bytes`), opened without following a symbolic link: a link in a
     pull request could point anywhere on the machine that checks it (OSError ELOOP, reported as such)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, "not a regular file")
-        raw = f.read() if max_bytes is None else f.read(max_bytes + 1)
+        limit = None if max_bytes is None else max_bytes + 1
+        chunks, size = [], 0
+        while limit is None or size < limit:  # until the end of the file (an empty read), or past the limit
+            want = max(info.st_size + 1 - size, 1 << 16)
+            chunk = os.read(fd, want if limit is None else min(want, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return None if max_bytes is not None and len(raw) > max_bytes else raw
 
 
 def parse_toml_bytes(raw: bytes, display: str, fast: bool = False) -> Loaded:
     """Parse TOML bytes into a `Loaded` (problems instead of exceptions).
 
-    Contributed files (`fast=False`) are parsed by tomli alone, so the verdict never depends on which parsers
-    are installed; `fast=True` lets rtoml parse files this project wrote itself (the merged dataset). A
-    leading byte-order mark is ignored by both. Nesting deeper than MAX_DEPTH is refused.
+    Contributed files (`fast=False`) are judged by what tomli reads, so the verdict never depends on which
+    parsers are installed: rtoml's reading is taken only where `tomlfast.certified_loads` shows the text to be
+    what tomli reads as the same data (the layout the runner writes); `fast=True` lets rtoml parse files this
+    project wrote itself (the merged dataset). A leading byte-order mark is ignored by both. Nesting deeper
+    than MAX_DEPTH is refused.
     """
     try:
         text = raw.decode("utf-8")
@@ -114,52 +139,46 @@ def parse_toml_bytes(raw: bytes, display: str, fast: bool = False) -> Loaded:
     too_deep = Loaded(display, None, text, [Problem(
         display, None, None, f"arrays or tables are nested more than {MAX_DEPTH} levels deep: a fragment needs "
         "at most 5; write the run as runners/run.py does", "too-deep")])
-    if not fast and _bracket_depth(text) > MAX_DEPTH:
-        return too_deep
-    try:
-        doc = loads(text, fast)
-    except RecursionError:
-        return too_deep
-    except tomli.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        col = getattr(exc, "colno", None)
-        msg = getattr(exc, "msg", None) or str(exc)
-        where = f" (column {col})" if col else ""
-        return Loaded(display, None, text, [Problem(
-            display, line, None, f"TOML syntax error{where}: {msg}; fix the TOML syntax", "toml-syntax")])
-    if _depth(doc) > MAX_DEPTH:  # dotted keys (a.b.c...) nest without brackets
-        return too_deep
+    # A text in the layout the runner writes is read by rtoml and certified to be what tomli reads (tomlfast);
+    # its brackets nest at most 2 deep, so the scan below would pass it.
+    doc = None if fast else certified_loads(text, MAX_DEPTH)
+    if doc is None:
+        if not fast and _bracket_depth(text) > MAX_DEPTH:
+            return too_deep
+        try:
+            doc = loads(text, fast)
+        except RecursionError:
+            return too_deep
+        except tomli.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            col = getattr(exc, "colno", None)
+            msg = getattr(exc, "msg", None) or str(exc)
+            where = f" (column {col})" if col else ""
+            return Loaded(display, None, text, [Problem(
+                display, line, None, f"TOML syntax error{where}: {msg}; fix the TOML syntax", "toml-syntax")])
     loaded = Loaded(display, None, text)
-    loaded.data = _to_json_form(doc, (), loaded)
+    try:
+        loaded.data = _to_json_form(doc, (), loaded)
+    except _TooDeep:  # dotted keys (a.b.c...) nest without brackets
+        return too_deep
     return loaded
 
 
 def _bracket_depth(text: str) -> int:
-    """The deepest nesting of `[` and `{` in TOML text, strings and comments skipped (no recursion)."""
+    """The deepest nesting of `[` and `{` in TOML text, strings and comments skipped (no recursion).
+
+    Strings and comments are removed first (scanning from the left, as a tokenizer does: a bracket is never
+    the start of one), then the brackets left are counted."""
+    skipped = _STRINGS_AND_COMMENTS if '"""' in text or "'''" in text else _ONE_LINE_STRINGS_AND_COMMENTS
     depth = deepest = 0
-    for m in _TOKENS.finditer(text):
-        c = m.group()
-        if c in "[{":
+    for c in _BRACKETS.findall(skipped.sub("", text)):
+        if c == "[" or c == "{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth = max(depth - 1, 0)
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
     return deepest
-
-
-def _depth(doc: Any) -> int:
-    """How deeply tables and arrays nest in parsed data (iterative: no recursion)."""
-    deepest, stack = 0, [(doc, 1)]
-    while stack:
-        value, level = stack.pop()
-        children = value.values() if type(value) is dict else value if type(value) is list else ()
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                if level + 1 > MAX_DEPTH:
-                    return level + 1
-                deepest = max(deepest, level + 1)
-                stack.append((child, level + 1))
-    return max(deepest, 1)
 
 
 def loads(text: str, fast: bool = True) -> dict[str, Any]:
@@ -176,28 +195,41 @@ def loads(text: str, fast: bool = True) -> dict[str, Any]:
     return tomli.loads(text)
 
 
-def _plain(v: Any) -> bool:
-    """A value that JSON holds as it is: a string, boolean, finite float or safe integer."""
-    t = type(v)
-    return (t is str or t is bool or (t is float and -math.inf < v < math.inf)
-            or (t is int and -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER))
+class _TooDeep(Exception):
+    """Tables and arrays nest deeper than MAX_DEPTH (raised before the walk recurses any further)."""
 
 
-def _to_json_form(value: Any, path: tuple, loaded: Loaded) -> Any:
+_INF = math.inf
+_FLOATS_ONLY = {float}
+
+
+def _to_json_form(value: Any, path: tuple, loaded: Loaded, level: int = 1) -> Any:
     """Check TOML-only values and convert datetimes to ISO strings; record problems on `loaded`.
 
-    Tables and arrays are converted in place (they come fresh from the parser); plain values are
-    passed over without building their field path, which keeps this cheap for large files.
+    Tables and arrays are converted in place (they come fresh from the parser); plain values (a string,
+    boolean, finite float or safe integer: JSON holds them as they are) are passed over without building
+    their field path, which keeps this cheap for large files.
+    A table or array nested deeper than MAX_DEPTH (`value` is at `level`, the document at 1) raises
+    `_TooDeep`, so the recursion never goes further than that.
     """
-    if type(value) is dict:
-        for k, v in value.items():
-            if not _plain(v):
-                value[k] = _to_json_form(v, path + (k,), loaded)
-        return value
-    if type(value) is list:
-        for i, v in enumerate(value):
-            if not _plain(v):
-                value[i] = _to_json_form(v, path + (i,), loaded)
+    t = type(value)
+    if t is dict or t is list:
+        if level > MAX_DEPTH:
+            raise _TooDeep
+        if t is list:
+            # An array of floats (epoch times, samples): their sum is finite only when every one is.
+            if value and set(map(type, value)) == _FLOATS_ONLY:
+                total = sum(value)
+                if -_INF < total < _INF:
+                    return value
+            items: Any = enumerate(value)
+        else:
+            items = value.items()
+        for k, v in items:
+            tv = type(v)
+            if not (tv is str or tv is bool or (tv is float and -_INF < v < _INF)
+                    or (tv is int and -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER)):
+                value[k] = _to_json_form(v, path + (k,), loaded, level + 1)
         return value
     if isinstance(value, bool):
         return value

@@ -157,7 +157,7 @@ def validate_fragments(paths: Iterable[Path], known_ids: dict[str, str] | None =
     one = validate_fragment if keep_runs else _problems_only
     if len(paths) >= PARALLEL_THRESHOLD and jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(one, paths, chunksize=max(1, len(paths) // (jobs * 8))))
+            results = list(pool.map(one, paths, chunksize=max(1, len(paths) // (jobs * 32))))
     else:
         results = [one(p) for p in paths]
     known = dict(known_ids or {})
