@@ -1,22 +1,28 @@
 """The scripts the GitHub workflows call (tools/ci/), run for real in throw-away git repositories.
 
-Each test copies the project's own tools, package, schema and data into a temporary repository, commits
+Each test copies the project's own tools, package, schema and data (its own runs: `own_data`) into a
+temporary repository, commits
 it as `main`, and plays a pull request, a merge on main (against a bare remote), or a site build.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, snapshot
 from dlbench.contract.fragment import with_run_id, write
+from dlbench.store import merge as merging
+from dlbench.store.dataset import Layout
 from dlbench.store.synthetic import synthetic_run
 
 PROJECT_PARTS = ["dlbench", "tools", "schema", "data", "pyproject.toml", ".gitignore"]
@@ -38,11 +44,26 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+@functools.lru_cache(maxsize=1)
+def own_data() -> Path:
+    """This project's `data/` without the imported published record (`data/imported/`, some 30,000 runs in
+    120 MB that these tests of the CI scripts do not need and that would make every copy slow), its
+    generated files regenerated for what is left: made once per test session, copied by each test."""
+    root = Path(tempfile.mkdtemp(prefix="dlbench-own-data-"))
+    atexit.register(shutil.rmtree, root, True)
+    shutil.copytree(REPO / "data", root / "data",
+                    ignore=lambda folder, names: [n for n in names if n in ("imported", "api", "__pycache__")
+                                                  and Path(folder) == REPO / "data"])
+    report = merging.merge(Layout(root))
+    assert report.ok, report.problems
+    return root / "data"
+
+
 def copy_project(dest: Path, parts: list[str] = PROJECT_PARTS) -> None:
-    """Copy `parts` of this project (code, schema, data) into the new folder `dest`."""
+    """Copy `parts` of this project (code, schema, data) into the new folder `dest` (`data` as `own_data`)."""
     dest.mkdir(parents=True)
     for part in parts:
-        src = REPO / part
+        src = own_data() if part == "data" else REPO / part
         if src.is_dir():
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".merge.lock"))
         else:

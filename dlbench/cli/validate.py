@@ -9,12 +9,13 @@ from pathlib import Path
 from ..contract.problems import Problem, display_path, github_wanted, report
 from ..contract.validate import FileResult, validate_dataset, validate_fragments
 from ..store.dataset import DatasetError, Layout, fragment_paths, ids_in
+from ..store.parts import canonical_files
 from .common import add_github, add_root, guarded
 
 DESCRIPTION = """Validate benchmark result files. With no FILE, validates every file in data/fragments/
-and data/benchmark.toml. A fragment must follow schema/run.schema.json, be named <run_id>.toml with a
-run_id that matches its content, have no time in the future, phases that fit in the total, and must not
-repeat a run already in data/benchmark.toml. Every problem is printed to stderr as FILE:LINE: message
+and every canonical file of the dataset (data/benchmark.toml, its closed parts, data/imported/**.toml). A
+fragment must follow schema/run.schema.json, be named <run_id>.toml with a run_id that matches its content,
+have no time in the future, phases that fit in the total, and must not repeat a run already in the dataset. Every problem is printed to stderr as FILE:LINE: message
 (or FILE: field: message). Exit status: 0 all valid, 1 a problem found, 2 a usage error."""
 
 
@@ -41,19 +42,22 @@ def run(argv: list[str] | None) -> int:
         parser.error("--jobs must be at least 1")
     if not args.files and not layout.data.is_dir():
         parser.error(f"{layout.data}: no data/ folder here; run from the repository root, pass --root or FILEs")
-    files = args.files or (fragment_paths(layout) + ([layout.toml] if layout.toml.exists() else []))
-    datasets = [f for f in files if f.name == "benchmark.toml"]
-    fragments = [f for f in files if f.name != "benchmark.toml"]
+    canonical = [layout.root / rel for rel in canonical_files(layout.root)]
+    files = args.files or (fragment_paths(layout) + canonical)
+    parts = {p.resolve() for p in canonical}
+    datasets = [f for f in files if f.name == "benchmark.toml" or f.resolve() in parts]
+    fragments = [f for f in files if f not in datasets]
     results: list[FileResult] = [validate_dataset(f) for f in datasets]
     known: dict[str, str] = {}
     if fragments:
         dataset_name = display_path(layout.toml)
-        dataset_res = next((r for r, f in zip(results, datasets) if f.resolve() == layout.toml.resolve()), None)
-        if dataset_res is not None:
-            known = dict.fromkeys(dataset_res.ids, dataset_name)
+        checked = {f.resolve(): r for r, f in zip(results, datasets) if f.resolve() in parts}
+        if parts and set(checked) == parts:      # every part was read just now: its ids are known
+            for path, res in checked.items():
+                known.update(dict.fromkeys(res.ids, display_path(path)))
         else:
             try:
-                known = dict.fromkeys(ids_in(layout), dataset_name)
+                known = ids_in(layout)
             except DatasetError as exc:
                 results.append(FileResult(dataset_name, problems=[Problem(
                     dataset_name, None, None, f"cannot read the dataset to look for repeated runs: {exc}", "dataset")]))

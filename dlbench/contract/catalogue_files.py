@@ -71,8 +71,11 @@ def read(hand: Path, display: str) -> Merged:
     paths = {HAND_NAME: hand, IMPORTED_NAME: folder / IMPORTED_NAME, MAP_NAME: folder / MAP_NAME}
     shown = {name: display if name == HAND_NAME else sibling(display, name) for name in paths}
     present = [n for n in (HAND_NAME, IMPORTED_NAME, MAP_NAME) if paths[n].is_file()]
-    digest = combined_sha256({shown[n]: paths[n].read_bytes() for n in present})
-    out = Merged(sha256=digest, files=tuple(shown[n] for n in present))
+    # Hashed and listed by their names in a repository, never by where this process sees them (a dataset
+    # without a catalogue of its own is read against this checkout's, from whatever working directory).
+    canonical = {n: f"catalogue/{n}" for n in present}
+    digest = combined_sha256({canonical[n]: paths[n].read_bytes() for n in present})
+    out = Merged(sha256=digest, files=tuple(canonical[n] for n in present))
     hand_part = read_device_file(paths[HAND_NAME], shown[HAND_NAME], imported=False)
     imported_part = (read_device_file(paths[IMPORTED_NAME], shown[IMPORTED_NAME], imported=True)
                      if IMPORTED_NAME in present else None)

@@ -74,7 +74,7 @@ def fragment_paths(layout: Layout) -> list[Path]:
                                "read only from the repository's own folders; replace it with a real folder")
     if not layout.fragments.is_dir():
         return []
-    return sorted(p for p in layout.fragments.iterdir() if not p.name.startswith("."))
+    return sorted((p for p in layout.fragments.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
 
 
 def toml_head() -> str:
