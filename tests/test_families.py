@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from conftest import run_tool, snapshot, write_fragment
+from test_dataset_parts import validate as _verdict   # validate.py on one fragment: (status, stderr), nothing changed
 from dlbench.contract.families import FAMILIES, MLPERF, OPEN, OWN, comparable, family_of, namespace_of
 from dlbench.store.synthetic import synthetic_run
 
@@ -24,15 +24,6 @@ def _run(benchmark: str, kind: str = "measured", repository: str | None = None) 
         if repository:
             run["provenance"]["source"]["repository"] = repository
     return run
-
-
-def _verdict(repo, run) -> tuple[int, str]:
-    path = write_fragment(repo, run)
-    before = snapshot(repo)
-    res = run_tool("validate", "--github", str(path.relative_to(repo)), cwd=repo)
-    assert "Traceback" not in res.stderr
-    assert snapshot(repo) == before
-    return res.returncode, res.stderr
 
 
 @pytest.mark.parametrize("benchmark, family, namespace", [

@@ -26,7 +26,7 @@ from ..contract.problems import Problem, display_path
 from ..contract.validate import validate_run
 from ..importers.published import InputError, Pin
 from ..importers.sources import Source, registry
-from ..store.dataset import Layout
+from ..store.dataset import DatasetError, Layout, all_runs
 from .common import add_root, guarded
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -96,12 +96,6 @@ def _figures(run: dict[str, Any]) -> str:
     return json.dumps([run.get("results"), run.get("system")], sort_keys=True)
 
 
-def _existing_runs(layout: Layout) -> list[dict[str, Any]]:
-    from ..store import dataset
-    reader = getattr(dataset, "all_runs", None)
-    return reader(layout) if reader is not None else dataset.read_existing(layout).runs
-
-
 def plan(candidates: list[dict[str, Any]], existing: list[dict[str, Any]]
          ) -> tuple[list[dict[str, Any]], int, list[tuple[str, dict[str, Any]]]]:
     """(runs to write, how many are unchanged, [(replaced run id, run)]) for candidates against the dataset."""
@@ -163,7 +157,13 @@ def run(argv: list[str] | None) -> int:
         return 1
     layout = Layout(args.root)
     out_dir = args.out if args.out is not None else layout.fragments
-    write, unchanged, replaced = plan(candidates, _existing_runs(layout))
+    try:
+        existing = all_runs(layout)
+    except DatasetError as exc:
+        print(f"{exc}\nnothing written: the dataset must be readable to know which runs it already holds",
+              file=sys.stderr)
+        return 1
+    write, unchanged, replaced = plan(candidates, existing)
     pending = 0
     for run_ in sorted(write, key=lambda r: r["run_id"]):
         target = out_dir / file_name(run_["run_id"])
