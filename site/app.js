@@ -4,6 +4,7 @@ import { renderChart } from "./chart.js";
 import { MLPERF_NOTE, familyOf, prepare } from "./families.js";
 import { metricsIn } from "./format.js";
 import { createPicker } from "./picker.js";
+import { SETTINGS, matcher, valuesOf, varies } from "./settings.js";
 import { attributionText, renderNotes, sourceNotes } from "./sources.js";
 import { columnsFor, renderBody, renderHead, sortRows } from "./table.js";
 
@@ -22,7 +23,10 @@ const ctx = { repo: params.get("repo") || app.dataset.repo || "" };
 const controls = { workload: $("workload"), framework: $("framework"), device: $("device"), status: $("status"), metric: $("metric"), hideOutliers: $("hide-outliers") };
 const state = { index: null, families: new Map(), workload: "", rows: [], columns: [], metrics: new Map(), sort: { key: params.get("sort") || "", dir: params.get("dir") === "desc" ? "desc" : "asc" }, loading: 0, drawing: 0 };
 const cache = new Map();
-const initial = { framework: params.get("framework"), metric: params.get("metric") }; // used by the first load only
+// The setting filters (site/settings.js), by their key in the address: precision, compile, layout, batch, devices.
+const settingMenus = new Map(SETTINGS.map((s) => [s.param, $(s.param)]));
+// Used by the first load only
+const initial = { framework: params.get("framework"), metric: params.get("metric"), ...Object.fromEntries(SETTINGS.map((s) => [s.param, params.get(s.param)])) };
 let picker = null;
 
 function option(select, value, label) {
@@ -49,14 +53,36 @@ function showError(message) {
   $("summary").textContent = "";
 }
 
+// The values chosen in the setting filters: {param: value, "" for all}.
+function chosenSettings() {
+  return Object.fromEntries([...settingMenus].map(([param, menu]) => [param, menu.value]));
+}
+
+// Fills the setting filters with the values of the workload's rows: a filter is shown only when the rows
+// differ on it. A choice is kept from the address (first load) or from the workload shown before when the
+// new one offers it, else the filter is reset to all.
+function fillSettings(rows) {
+  for (const setting of SETTINGS) {
+    const menu = settingMenus.get(setting.param);
+    const values = valuesOf(rows, setting);
+    const shown = values.length > 1;
+    setOptions(menu, shown ? values : [], true, initial[setting.param] ?? menu.value);
+    if (!shown) menu.value = "";
+    menu.closest("label").hidden = !shown;
+    initial[setting.param] = null;
+  }
+}
+
 function filtered() {
   const framework = controls.framework.value;
   const status = controls.status.value;
   const device = controls.device.value.trim().toLowerCase();
   const hideOutliers = controls.hideOutliers.checked;
+  const inSetting = matcher(chosenSettings());
   return state.rows.filter(
     (r) =>
       (!framework || r.framework === framework) &&
+      inSetting(r) &&
       (!status || r.status === status) &&
       (!device || String(r.device).toLowerCase().includes(device)) &&
       !(hideOutliers && r.outlier === true),
@@ -74,7 +100,7 @@ function describeRule(rule) {
 
 function saveToUrl() {
   const p = new URLSearchParams(location.search);
-  const values = { workload: state.workload, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, metric: controls.metric.value, outliers: controls.hideOutliers.checked ? "hide" : "", sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
+  const values = { workload: state.workload, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, ...chosenSettings(), metric: controls.metric.value, outliers: controls.hideOutliers.checked ? "hide" : "", sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
   for (const [k, v] of Object.entries(values)) v ? p.set(k, v) : p.delete(k);
   const query = p.toString();
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
@@ -197,7 +223,10 @@ async function selectWorkload(name) {
     resultId: mlperf,
     license: ctx.sources.notes.length > 0,
     deviceCount: rows.some((r) => r.device_count !== undefined && r.device_count !== 1),
+    compile: varies(rows, SETTINGS.find((s) => s.param === "compile")),
+    layout: varies(rows, SETTINGS.find((s) => s.param === "layout")),
   });
+  fillSettings(rows);
   const frameworks = [...new Set(rows.map((r) => r.framework))].sort();
   setOptions(controls.framework, frameworks.map((f) => [f, f]), true, initial.framework ?? controls.framework.value);
   setOptions(controls.metric, defs.map((m) => [m.key, m.headline ? `${m.label} (headline)` : m.label]), false, initial.metric ?? headline);
@@ -255,6 +284,7 @@ async function main() {
   controls.hideOutliers.checked = params.get("outliers") === "hide";
   $("outlier-rule").textContent = describeRule(state.index.outlier_rule);
   for (const name of ["framework", "status", "metric", "hideOutliers"]) controls[name].addEventListener("change", () => update());
+  for (const menu of settingMenus.values()) menu.addEventListener("change", () => update());
   controls.device.addEventListener("input", () => update());
   $("filters").addEventListener("submit", (e) => e.preventDefault());
   await selectWorkload(workloads.some((w) => w.name === named) ? named : biggest);

@@ -1,5 +1,8 @@
 // The bar chart: the median of one metric per device, drawn as SVG. Device names are inserted as text.
+// Only results of one setting are charted together (settings.js): when the matching results mix
+// precisions, compile modes, layouts, batch sizes or device counts, the most common setting among them.
 import { median, metricValue } from "./format.js";
+import { mostCommonSetting } from "./settings.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BAR_HEIGHT = 22;
@@ -40,21 +43,34 @@ function el(name, attrs = {}) {
   return node;
 }
 
+// The rows the chart can draw: ok, with a value of the metric, on a whole dataset; in the rows' order.
+export function chartable(rows, metric) {
+  return rows.filter((r) => r.status === "ok" && !onPart(r) && metricValue(r, metric.key) !== undefined);
+}
+
 export function renderChart(container, caption, rows, metric) {
   container.replaceChildren();
   if (!metric) {
     caption.textContent = "No metric to chart.";
     return;
   }
-  const bars = medianByDevice(rows, metric);
+  const candidates = chartable(rows, metric);
+  const setting = mostCommonSetting(candidates);
+  const bars = medianByDevice(setting.rows, metric);
   const parts = rows.filter((r) => r.status === "ok" && onPart(r) && metricValue(r, metric.key) !== undefined).length;
   const leftOut = parts ? `${parts} result${parts > 1 ? "s" : ""} on part of a dataset left out of the chart` : "";
-  caption.textContent = bars.length
-    ? `Median ${metric.label.toLowerCase()} per device over the matching ok results (${metric.better} is better)` +
-      (leftOut ? `; ${leftOut}` : "")
-    : leftOut
-      ? `No ok result with ${metric.label.toLowerCase()} on a whole dataset matches the filters; ${leftOut}.`
-      : `No ok result with ${metric.label.toLowerCase()} matches the filters.`;
+  const label = metric.label.toLowerCase();
+  caption.textContent = !bars.length
+    ? leftOut
+      ? `No ok result with ${label} on a whole dataset matches the filters; ${leftOut}.`
+      : `No ok result with ${label} matches the filters.`
+    : setting.mixed
+      ? `Median ${label} per device, ${setting.text} (${setting.rows.length} of ${candidates.length} matching ok ` +
+        `results, the most common setting among them; ${metric.better} is better; choose the filters above to ` +
+        `chart another setting)` + (leftOut ? `; ${leftOut}` : "")
+      : `Median ${label} per device over the matching ok results (${metric.better} is better)` +
+        (leftOut ? `; ${leftOut}` : "");
+  container.dataset.setting = setting.mixed ? setting.text : "";
   if (!bars.length) return;
   const max = Math.max(...bars.map((b) => b.median)) || 1;
   const height = AXIS_HEIGHT + bars.length * (BAR_HEIGHT + GAP) + GAP;

@@ -22,8 +22,9 @@ export function workloadText(row) {
 // Columns for rows that have `metrics` (metricsIn(rows)): the fixed ones, the key metrics among them (and
 // `extras.headline`, the workload's headline metric, always), the outlier and corroboration columns when
 // `judgement` ({metric, rule} from the index, or null) is given, the MLPerf result ID when
-// `extras.resultId`, the device count when `extras.deviceCount`, status, the license when `extras.license`,
-// and provenance.
+// `extras.resultId`, the device count when `extras.deviceCount`, the compile mode when `extras.compile` and
+// the memory layout when `extras.layout` (shown when the workload's rows differ on them), status, the license
+// when `extras.license`, and provenance.
 export function columnsFor(metrics, judgement, extras = {}) {
   const metricCols = metrics.filter((m) => m.table || m.key === extras.headline).map((m) => ({
     key: m.key,
@@ -39,6 +40,8 @@ export function columnsFor(metrics, judgement, extras = {}) {
     ...(extras.deviceCount ? [{ key: "device_count", label: "Devices", numeric: true, value: (r) => r.device_count, format: (v) => String(v) }] : []),
     { key: "framework", label: "Framework", value: (r) => [r.framework, r.framework_version].filter(Boolean).join(" ") },
     { key: "precision", label: "Precision", value: (r) => text(r.precision) },
+    ...(extras.compile ? [{ key: "compile", label: "Compile", value: (r) => text(r.compile) }] : []),
+    ...(extras.layout ? [{ key: "layout", label: "Layout", value: layoutText }] : []),
     { key: "batch_size", label: "Batch size", numeric: true, value: (r) => r.batch_size, format: (v) => String(v) },
     ...metricCols,
     ...(judgement ? judgementColumns(judgement) : []),
@@ -46,6 +49,11 @@ export function columnsFor(metrics, judgement, extras = {}) {
     ...(extras.license ? [{ key: "license", label: "License", value: (r) => text(r.provenance?.source?.license), cell: licenseCell }] : []),
     { key: "provenance", label: "Provenance", sortable: false, cell: provenanceCell },
   ];
+}
+
+// The memory layout of a row's tensors: channels_last true is NHWC, false NCHW (the default).
+export function layoutText(row) {
+  return row.channels_last === true ? "NHWC" : row.channels_last === false ? "NCHW" : undefined;
 }
 
 function judgementColumns({ metric, rule }) {

@@ -7,6 +7,8 @@ on a device of the other workload, and three more runs of the first one's settin
 (total_s 1.03, 1.05 and 6 times its own: the last is an outlier of that group of four, the others
 corroborate each other and the first), and one of the second workload trained on part of its dataset
 (PART: the first 6,000 training and 1,000 test samples). Expected figures are computed from the runs themselves.
+Apart from them (not merged into that dataset): settings_runs, one workload whose results differ in their
+setting (precision, compile mode, layout, batch size, device count), and the published-source workloads below.
 """
 
 from __future__ import annotations
@@ -242,3 +244,37 @@ def fwdbwd_runs() -> list[dict[str, Any]]:
 
 FWDBWD_TITAN = ((31.0, 71.0, "leaf"), (33.0, 66.0, "torch"), (46.0, 202.0, "tensorflow"), (25.0, 63.0, "leaf"),
                 (42.0, 85.0, "caffe"))
+
+
+# --- A workload whose results differ in their setting, for the setting filters and the chart's setting ---
+
+SETTINGS_WORKLOAD = "timm-infer-settings-224"
+# (device slot of synthetic_run: 0 RTX 3050, 1 RTX 3090; precision, compile, channels_last, batch size,
+# device count, images/s). The most common setting, mixed-fp16 eager NCHW batch 256 on 1 device, has 4 rows
+# (two on the RTX 3050); torch.compile the same otherwise has 3; the others 1 each.
+SETTINGS_ROWS = (
+    (0, "mixed-fp16", "eager", False, 256, 1, 1000.0),
+    (1, "mixed-fp16", "torch.compile", False, 256, 1, 900.0),
+    (0, "mixed-fp16", "eager", False, 256, 1, 1300.0),
+    (1, "mixed-fp16", "eager", False, 256, 1, 600.0),
+    (0, "mixed-fp16", "torch.compile", False, 256, 1, 1500.0),
+    (0, "mixed-fp16", "eager", True, 256, 1, 1200.0),
+    (1, "mixed-fp16", "torch.compile", False, 256, 1, 950.0),
+    (0, "mixed-fp16", "eager", False, 256, 1, 1100.0),
+    (0, "fp32", "eager", False, 256, 1, 400.0),
+    (1, "mixed-fp16", "eager", False, 1, 1, 50.0),
+    (0, "mixed-fp16", "eager", False, 256, 2, 2100.0),
+)
+SETTINGS_MOST_COMMON = ("mixed-fp16", "eager", False, 256, 1)
+
+
+def settings_runs() -> list[dict[str, Any]]:
+    """Imported timm-like results of SETTINGS_WORKLOAD, one run per SETTINGS_ROWS entry."""
+    out = []
+    for k, (slot, precision, compile_mode, channels_last, batch, count, ips) in enumerate(SETTINGS_ROWS):
+        run = _published(5 * k + slot, SETTINGS_WORKLOAD, "timm", {"throughput_samples_per_s": ips})
+        run["results"][0].update(precision=precision, compile=compile_mode, channels_last=channels_last,
+                                 batch_size=batch, device_count=count)
+        run["results"][0]["units"] = {"throughput_samples_per_s": "images/s"}
+        out.append(with_run_id(run))
+    return out

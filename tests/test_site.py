@@ -52,6 +52,8 @@ def served(tmp_path_factory):
     (families / "workloads").symlink_to(www / "picker" / "data" / "api" / "v1" / "workloads")  # same parts
     _enrich(families)
     sitedata.write_api(www / "fwdbwd", shards.build(sitedata.fwdbwd_runs()))
+    # A workload whose results mix settings, beside one whose results do not, for ?api=settings/data/api/v1
+    sitedata.write_api(www / "settings", shards.build(sitedata.settings_runs() + [synthetic_run(0)]))
     with sitedata.serve(www) as base:
         yield base, runs
 
@@ -488,3 +490,109 @@ def test_mlperf_rows_carry_the_note_their_result_ids_and_licenses(page, served):
     assert set(page.locator("#results tbody td[data-key='workload']").all_inner_texts()) == {sitedata.MLPERF_WORKLOAD}
     pick(page, sitedata.PICKED, typed="resnet50d")
     expect(note).to_be_hidden()
+
+
+SETTINGS_API = "?api=settings/data/api/v1"
+SETTING_FILTERS = ("Precision", "Compile", "Layout", "Batch size", "Devices")
+
+
+def options(page: Page, label: str) -> list[str]:
+    return page.get_by_label(label).locator("option").all_inner_texts()
+
+
+def bar_values(page: Page) -> dict[str, float]:
+    bars = page.locator("#chart g.bar-row")
+    return {bars.nth(i).get_attribute("data-device"): float(bars.nth(i).locator("rect").get_attribute("data-value"))
+            for i in range(bars.count())}
+
+
+def expected_bars(setting: tuple) -> dict[str, float]:
+    devices = ("NVIDIA RTX 3050", "NVIDIA RTX 3090")
+    by_device: dict[str, list[float]] = {}
+    for slot, *rest, ips in sitedata.SETTINGS_ROWS:
+        if tuple(rest) == setting:
+            by_device.setdefault(devices[slot], []).append(ips)
+    return {d: statistics.median(v) for d, v in by_device.items()}
+
+
+def test_the_chart_draws_only_the_most_common_setting_of_mixed_results(page, served):
+    base, _ = served
+    open_page(page, base, SETTINGS_API)
+    total = len(sitedata.SETTINGS_ROWS)
+    expect(page.get_by_label("Workload")).to_have_value(sitedata.SETTINGS_WORKLOAD)
+    expect(rows(page)).to_have_count(total)
+    for label in SETTING_FILTERS:                  # the workload's results differ on each
+        expect(page.get_by_label(label)).to_be_visible()
+    assert options(page, "Compile") == ["all", "eager", "torch.compile"]
+    assert options(page, "Layout") == ["all", "NCHW", "channels-last (NHWC)"]
+    assert options(page, "Batch size") == ["all", "1", "256"]        # in numeric order
+    assert options(page, "Devices") == ["all", "1", "2"]
+    common = [r for r in sitedata.SETTINGS_ROWS if tuple(r[1:6]) == sitedata.SETTINGS_MOST_COMMON]
+    expect(page.locator("#chart-caption")).to_have_text(
+        f"Median samples/s per device, mixed-fp16, eager, NCHW, batch 256, 1 device ({len(common)} of {total} "
+        "matching ok results, the most common setting among them; higher is better; choose the filters above to "
+        "chart another setting)")
+    expect(page.locator("#chart g.bar-row")).to_have_count(2)
+    assert bar_values(page) == pytest.approx(expected_bars(sitedata.SETTINGS_MOST_COMMON))  # 3 rows on the 3050
+
+    page.get_by_label("Compile").select_option("torch.compile")
+    compiled = ("mixed-fp16", "torch.compile", False, 256, 1)
+    expect(rows(page)).to_have_count(sum(tuple(r[1:6]) == compiled for r in sitedata.SETTINGS_ROWS))
+    expect(page.locator("#chart-caption")).to_have_text(
+        "Median samples/s per device over the matching ok results (higher is better)")   # one setting: as before
+    expect(page.locator("#chart g.bar-row")).to_have_count(2)
+    assert bar_values(page) == pytest.approx(expected_bars(compiled))
+    assert set(page.locator("#results tbody td[data-key='compile']").all_inner_texts()) == {"torch.compile"}
+
+    page.get_by_label("Compile").select_option("")
+    page.get_by_label("Devices").select_option("2")       # a system total stays apart
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#chart-caption")).to_have_text(
+        "Median samples/s per device over the matching ok results (higher is better)")
+    assert bar_values(page) == {"NVIDIA RTX 3050": 2100.0}
+
+
+def test_setting_filters_survive_a_reload_and_reset_with_the_workload(page, served):
+    base, _ = served
+    open_page(page, base, SETTINGS_API)
+    page.get_by_label("Compile").select_option("eager")
+    page.get_by_label("Layout").select_option("nhwc")
+    expect(rows(page)).to_have_count(1)
+    assert "compile=eager" in page.url and "layout=nhwc" in page.url
+    page.goto(page.url)                            # the choice survives a reload from the address
+    expect(page.locator("#summary")).to_have_text(
+        f"1 of {len(sitedata.SETTINGS_ROWS)} results of {sitedata.SETTINGS_WORKLOAD} match the filters.")
+    expect(page.get_by_label("Compile")).to_have_value("eager")
+    expect(page.get_by_label("Layout")).to_have_value("nhwc")
+    expect(page.locator("#results tbody td[data-key='layout']")).to_have_text("NHWC")
+
+    pick(page, sitedata.WORKLOAD, typed="mnist")   # its results do not differ: no filter, no choice kept
+    expect(rows(page)).to_have_count(1)
+    for label in SETTING_FILTERS:
+        expect(page.get_by_label(label)).to_be_hidden()
+    assert "compile=" not in page.url and "layout=" not in page.url
+    pick(page, sitedata.SETTINGS_WORKLOAD, typed="settings")
+    expect(page.get_by_label("Compile")).to_have_value("")
+    expect(rows(page)).to_have_count(len(sitedata.SETTINGS_ROWS))
+
+
+def test_compile_and_layout_columns_only_for_a_workload_that_varies_on_them(page, served):
+    base, _ = served
+    open_page(page, base, SETTINGS_API)
+    headers = page.locator("#results thead th")
+    keys = [headers.nth(i).get_attribute("data-key") for i in range(headers.count())]
+    assert keys[keys.index("precision"):keys.index("batch_size") + 1] == ["precision", "compile", "layout", "batch_size"]
+    expect(page.locator("#results thead th[data-key='compile']")).to_have_text("Compile")
+    expect(page.locator("#results thead th[data-key='layout']")).to_have_text("Layout")
+    layouts = page.locator("#results tbody td[data-key='layout']").all_inner_texts()
+    assert sorted(layouts) == sorted("NHWC" if r[3] else "NCHW" for r in sitedata.SETTINGS_ROWS)
+    compiles = page.locator("#results tbody td[data-key='compile']").all_inner_texts()
+    assert sorted(compiles) == sorted(r[2] for r in sitedata.SETTINGS_ROWS)
+    pick(page, sitedata.WORKLOAD, typed="mnist")
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#results thead th[data-key='compile']")).to_have_count(0)
+    expect(page.locator("#results thead th[data-key='layout']")).to_have_count(0)
+    open_page(page, base, f"?api=picker/data/api/v1&workload={sitedata.PICKED}")   # timm rows alike in both
+    expect(rows(page)).to_have_count(sitedata.PICKED_ROWS)
+    expect(page.locator("#results thead th[data-key='compile']")).to_have_count(0)
+    expect(page.locator("#results thead th[data-key='layout']")).to_have_count(0)
