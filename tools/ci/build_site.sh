@@ -55,7 +55,7 @@ else
 <title>dlbench data</title>
 <h1>dlbench: deep-learning hardware benchmark results</h1>
 <ul>
-  <li><a href="data/benchmark.json">data/benchmark.json</a> (every run)</li>
+  <li><a href="data/benchmark.json">data/benchmark.json</a> (every contributed run; the imported record is in the repository's data/imported/ and, result by result, in the API)</li>
   <li><a href="data/benchmark.toml">data/benchmark.toml</a> (the canonical dataset)</li>
   <li><a href="data/api/v1/index.json">data/api/v1/index.json</a> (the sharded API)</li>
 </ul>
