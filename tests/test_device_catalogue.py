@@ -93,7 +93,7 @@ def test_the_real_catalogue_validates_and_looks_devices_up_through_the_map():
     assert dc.peak_flops_per_s("NVIDIA H100 PCIe", "tf32") == 378e12
     assert dc.peak_flops_per_s(H100, "tf32") == H100_TF32        # exactly the decimal the catalogue writes
     assert dc.peak_flops_per_s(H100, "fp32") == 66.91e12
-    assert dc.unmapped(["NVIDIA RTX 3090", "NVIDIA Unknown GPU", None, "NVIDIA Unknown GPU"]) == ["NVIDIA Unknown GPU"]
+    assert dc.default_catalogue().unmapped(["NVIDIA RTX 3090", "NVIDIA Unknown GPU", None, "NVIDIA Unknown GPU"]) == ["NVIDIA Unknown GPU"]
     assert dc.peak_flops_per_s(H100, "mixed-bf16") == dc.peak_flops_per_s(H100, "bf16") == H100_BF16
     assert dc.peak_flops_per_s(H100, "mixed-fp16") == dc.peak_flops_per_s(H100, "fp16") == 989.4e12
     for precision in ("unknown", "int8", None, ""):

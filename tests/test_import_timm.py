@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import tomli
 
-from dlbench.importers.published import InputError
+from dlbench.importers.published import NOT_RUN, InputError, number
 from dlbench.importers.timm import parse_name, workload_id
 
 from conftest import run_tool, snapshot
@@ -221,3 +221,18 @@ def test_bad_input_names_file_line_field_and_writes_nothing(tmp_path: Path, repo
     assert "nothing written" in err and "Traceback" not in err
     assert res.stdout == ""
     assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize("cell, expected", [("1024.0", 1024.0), ("1,024", 1024.0), ("1e3", 1000.0), (" 0 ", "not run"),
+                                            ("0.0", "not run"), ("-1", "not run"), ("-1e0", "not run")])
+def test_a_published_cell_is_a_number_or_not_run(cell, expected) -> None:
+    got = number(cell, "t.csv", 3, "x")
+    assert ("not run" if got is NOT_RUN else got) == expected
+
+
+@pytest.mark.parametrize("cell, said", [("1e999", "not a finite number"), ("-5", "negative"), ("fast", "not a number"),
+                                        ("nan", "not a number")])
+def test_a_cell_that_is_no_figure_is_an_error_naming_file_line_and_field(cell, said) -> None:
+    with pytest.raises(InputError) as err:
+        number(cell, "t.csv", 3, "infer_batch_size")
+    assert f"t.csv:3: infer_batch_size: '{cell}'" in str(err.value) and said in str(err.value)

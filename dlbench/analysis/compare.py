@@ -235,7 +235,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
         count = row.get("device_count")
         # A system total of several devices stays the row's figure; per device is derived, and labelled so.
         row["per_device"] = row["median"] / count if row["median"] is not None and count and count > 1 \
-            and metric not in PER_RUN_METRICS else None
+            and metric in metric_rules.RATES else None
         row["failed"] = ", ".join(f"{n} {status}" for status, n in failed.items()) or None
         row["outliers"] = int(flagged.sum()) if judged else None
         support = with_metric["corroborated_by"].dropna()
@@ -273,10 +273,6 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
     judged_on = tuple(sorted(set(df.loc[df["status"] == "ok", "outlier_metric"].dropna())))
     return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown,
                       no_outliers, judged_on, _source_unit(df[df["status"] == "ok"], metric))
-
-
-# Metrics that are not rates of the whole system: a per-device figure of them means nothing.
-PER_RUN_METRICS = frozenset({"accuracy", "loss", "latency_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"})
 
 
 def _known_layout(df):

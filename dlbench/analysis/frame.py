@@ -36,7 +36,8 @@ from ..contract.schema import load as load_schema
 from ..contract.tomlio import parse_toml_bytes
 from ..store import metrics as metric_rules
 from ..store.corroboration import Judge
-from ..store.dataset import DatasetError, Layout, read_runs
+from ..store.dataset import DatasetError, Layout, all_runs
+from ..store.parts import canonical_files
 from ..store.labels import device_label, source_label
 from ..store.parts import current as current_runs
 from ..store.shards import device_of
@@ -147,11 +148,12 @@ def read_runs_from(source: str | Path | None = None) -> list[dict[str, Any]]:
     path = Path(source) if source is not None else _default_root()
     if path.is_dir():
         layout = Layout(path)
-        if not layout.toml.exists() and layout.json.exists():
+        if canonical_files(path):          # every canonical file: data/benchmark.toml and the imported parts
+            return all_runs(layout)
+        if layout.json.exists():           # a published copy without the TOML: its main part only
             return read_runs_from(layout.json)
-        if not layout.toml.exists():
-            raise DatasetError(f"{path}: no data/benchmark.toml here: give the repository root or a dataset file")
-        return read_runs(layout)[1]
+        raise DatasetError(f"{path}: no data/benchmark.toml or data/imported/ here: give the repository root or a "
+                           "dataset file")
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -43,10 +43,13 @@ def run(argv: list[str] | None) -> int:
     if not args.files and not layout.data.is_dir():
         parser.error(f"{layout.data}: no data/ folder here; run from the repository root, pass --root or FILEs")
     canonical = [layout.root / rel for rel in canonical_files(layout.root)]
-    files = args.files or (fragment_paths(layout) + canonical)
     parts = {p.resolve() for p in canonical}
-    datasets = [f for f in files if f.name == "benchmark.toml" or f.resolve() in parts]
-    fragments = [f for f in files if f not in datasets]
+    if args.files:
+        datasets = [f for f in args.files if f.name == "benchmark.toml" or f.resolve() in parts]
+        fragments = [f for f in args.files if f not in datasets]
+    else:      # every fragment and every canonical file: told apart by where they are, no path resolved
+        datasets, fragments = canonical, fragment_paths(layout)
+    files = args.files or fragments + datasets
     results: list[FileResult] = [validate_dataset(f) for f in datasets]
     known: dict[str, str] = {}
     if fragments:

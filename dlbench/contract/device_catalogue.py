@@ -168,11 +168,6 @@ def entry_for(device_name: str | None, kind: str | None = None) -> dict[str, Any
     return default_catalogue().checked().entry_for(device_name, kind)
 
 
-def unmapped(names: Iterable[str | None], catalogue: Catalogue | None = None) -> list[str]:
-    """The accelerator names (as results carry them) with no catalogue entry, sorted: what a merge reports."""
-    return (catalogue if catalogue is not None else default_catalogue()).checked().unmapped(names)
-
-
 def peak_flops_per_s(device_name: str | None, precision: str | None, kind: str | None = None) -> float | None:
     """This checkout's catalogue peak for a device at a result's precision, else None (see `PRECISION_KEYS`)."""
     return default_catalogue().checked().peak_flops_per_s(device_name, precision, kind)

@@ -37,7 +37,7 @@ One run per result row, one result per run:
 - `original` keeps every non-empty cell as written (but v4.1's presentation-only `ColorKey`); a cell over 500
   characters (some v6.1 `notes`) is left out, and the run's `provenance.notes` says which.
 
-`inspect_v41(folder, pin)` / `inspect_v61(folder, pin)` return a `Reading`: the runs and the rows skipped, by
+`inspect_v41(folder, pin)` / `inspect_v61(folder, pin)` return a `Found`: the runs and the rows skipped, by
 reason; `SOURCES` registers both with `tools/import_published.py` (`mlperf-v4.1`, `mlperf-v6.1`).
 """
 
@@ -176,7 +176,7 @@ class Entry:
 
 
 @dataclass
-class Reading:
+class Found:
     runs: list[dict[str, Any]]
     skipped: dict[str, int]    # reason -> rows
 
@@ -287,7 +287,7 @@ def _run(source: SourceFile, version: str, e: Entry, skipped: dict[str, int]) ->
                         [result], notes)
 
 
-def _runs(source: SourceFile, version: str, entries: list[Entry]) -> Reading:
+def _runs(source: SourceFile, version: str, entries: list[Entry]) -> Found:
     problems: list[Problem] = []
     seen: dict[str, int | None] = {}
     for e in entries:
@@ -299,7 +299,7 @@ def _runs(source: SourceFile, version: str, entries: list[Entry]) -> Reading:
     runs, more = collect(entries, lambda e: _run(source, version, e, skipped))
     if problems + more:
         raise InputError(problems + more)
-    return Reading(runs, skipped)
+    return Found(runs, skipped)
 
 
 # ------------------------------------------------------------------------------------------- v4.1
@@ -314,7 +314,7 @@ _V41_NAMES = {"result": "Performance_Result", "units": "Performance_Units", "wei
               "nodes": "Nodes", "model": "Model"}
 
 
-def inspect_v41(folder: Path, pin: Pin) -> Reading:
+def inspect_v41(folder: Path, pin: Pin) -> Found:
     """The runs of v4.1's summary_results.json, and the rows skipped (by reason)."""
     source = read_source(folder, V41_PATH, pin, "MLPerf Inference v4.1 results (summary_results.json)", LICENSE,
                          _ATTRIBUTION.format(v="v4.1"), published="2024-08-28")
@@ -366,7 +366,7 @@ _V61_NAMES = {"result": "Result", "units": "Units", "weights": "weight_data_type
               "processors": "host_processors_per_node", "nodes": "number_of_nodes", "model": "Model"}
 
 
-def inspect_v61(folder: Path, pin: Pin) -> Reading:
+def inspect_v61(folder: Path, pin: Pin) -> Found:
     """The runs of v6.1's summary.csv, and the rows skipped (by reason)."""
     source = read_source(folder, V61_PATH, pin, "MLPerf Inference v6.1 results (summary.csv)", LICENSE,
                          _ATTRIBUTION.format(v="v6.1"))

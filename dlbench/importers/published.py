@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,6 @@ from typing import Any, Iterable
 from ..contract.problems import Problem
 
 NOT_RUN = object()          # a `0` / `-1` cell: a run that did not happen or failed
-_NOT_RUN_CELLS = re.compile(r"^\s*-?(?:0+(?:\.0*)?|1(?:\.0*)?)\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
 
 
@@ -237,15 +237,18 @@ def number(raw: Any, file: str, line: int | None, field_name: str) -> Any:
         raise InputError([problem(file, line, field_name, f"{raw!r} is not a number")])
     if isinstance(raw, (int, float)):
         value = float(raw)
-        return NOT_RUN if value in (0.0, -1.0) else value
-    text = str(raw).strip().replace(",", "") if re.fullmatch(r"\s*[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?\s*",
-                                                                  str(raw)) else str(raw).strip()
-    if _NOT_RUN_CELLS.match(text) and float(text) in (0.0, -1.0):
+    else:
+        text = str(raw).strip().replace(",", "") if re.fullmatch(r"\s*[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?\s*",
+                                                                      str(raw)) else str(raw).strip()
+        if not _NUMBER.match(text):
+            raise InputError([problem(file, line, field_name, f"{str(raw)!r} is not a number: a published cell "
+                                      "must be a number, or 0 / -1 for a run that did not happen")])
+        value = float(text)
+    if value in (0.0, -1.0):
         return NOT_RUN
-    if not _NUMBER.match(text):
-        raise InputError([problem(file, line, field_name, f"{str(raw)!r} is not a number: a published cell "
-                                  "must be a number, or 0 / -1 for a run that did not happen")])
-    value = float(text)
+    if not math.isfinite(value):
+        raise InputError([problem(file, line, field_name, f"{str(raw)!r} is not a finite number: a published "
+                                  "figure cannot be infinite")])
     if value < 0:
         raise InputError([problem(file, line, field_name, f"{str(raw)!r}: a negative figure other than -1 "
                                   "cannot be a throughput or a time")])

@@ -99,9 +99,8 @@ def _merge_locked(layout: Layout, dry_run: bool, max_part_bytes: int) -> MergeRe
 def unknown_devices(runs: list[dict[str, Any]], catalogue: Catalogue) -> list[str]:
     """Accelerators (normalized names) with `ok` results and no entry in the device catalogue, sorted. CPUs
     are left out: the catalogue holds accelerators (a CPU's ceiling is computed from its cores and clock)."""
-    found = {device_of(run, res) for run in runs for res in run.get("results", ())
-             if res.get("status") == "ok" and res.get("device_kind") != "cpu"}
-    return sorted(d for d in found if catalogue.entry_for(d) is None)
+    return catalogue.unmapped(device_of(run, res) for run in runs for res in run.get("results", ())
+                              if res.get("status") == "ok" and res.get("device_kind") != "cpu")
 
 
 def check(layout: Layout) -> tuple[list[str], list[Problem]]:

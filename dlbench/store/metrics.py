@@ -69,6 +69,8 @@ HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per
                               "accuracy", "achieved_flops_per_s", "bandwidth_bytes_per_s"})
 _RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
                "throughput_queries_per_s": "queries/s", "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
+# Rates of the whole system: a result of N devices states their total, and only these divide by N (per device).
+RATES = frozenset(_RATE_UNITS)
 
 
 def unit_of(metric: str) -> str:
