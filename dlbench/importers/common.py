@@ -85,13 +85,16 @@ def slug(text: str) -> str:
 
 
 def imported_run(source: dict[str, str], original: dict[str, Any], system: dict[str, Any],
-                 results: list[dict[str, Any]], notes: str | None = None) -> dict[str, Any]:
-    """A run of imported results (JSON form, run_id set). Empty parts are left out, never filled in."""
+                 results: list[dict[str, Any]], notes: str | None = None, cloud: str | None = None) -> dict[str, Any]:
+    """A run of imported results (JSON form, run_id set). Empty parts are left out, never filled in; `cloud`:
+    the cloud provider and instance the source names."""
     provenance: dict[str, Any] = {"kind": "imported", "source": {k: v for k, v in source.items() if v}}
     if notes:
         provenance["notes"] = notes
     if original:
         provenance["original"] = original
+    if cloud:
+        provenance["cloud"] = cloud
     run: dict[str, Any] = {"schema_version": 1, "provenance": provenance,
                            "system": {k: v for k, v in system.items() if v not in (None, {}, [])},
                            "results": results}

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.device_names import normalize_name
-from ..contract.fragment import with_run_id
 from .common import imported_run
 from .published import (NOT_RUN, InputError, Pin, Reading, SourceFile, collect, csv_rows, number, problem,
                         read_source, whole)
@@ -370,11 +369,7 @@ def _run(table: Table, tput: SourceFile, bs: SourceFile, row, b_row, raw: str, n
                          also_what="global batch size of each model cell (the row of the same system)")
     system = {"accelerators": [{"kind": "cuda", "vendor": "NVIDIA", "name": dev.name,
                                 "normalized_name": dev.normalized, "count": n}]}
-    run = imported_run(source, original, system, results, notes="; ".join(notes))
-    if dev.cloud:
-        run["provenance"]["cloud"] = dev.cloud
-        run = with_run_id(run)
-    return run
+    return imported_run(source, original, system, results, notes="; ".join(notes), cloud=dev.cloud)
 
 
 def read_tables(folder: Path, pin: Pin, tables: list[Table], **terms: str) -> Reading:

@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable
 
 from ..contract.device_catalogue import PEAK_MATMUL, Catalogue, FractionJoin
-from ..contract.families import family_of
+from ..contract.families import FAMILIES, OWN, family_of
 from ..contract.schema import SCHEMA_VERSION
 from . import corroboration
 from . import metrics as metric_rules
@@ -224,9 +224,8 @@ def _workload_entry(name: str, rows: list[dict[str, Any]], files: list[str],
 
 def _families(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The families of the index's workloads, once each, sorted by id (`dlbench.contract.families`)."""
-    used = {w["name"]: w["family"] for w in workloads}
-    by_id = {family_of(name).id: family_of(name) for name in used}
-    return [by_id[k].to_json() for k in sorted(by_id)]
+    by_id = {f.id: f for f in FAMILIES + (OWN,)}
+    return [by_id[k].to_json() for k in sorted({w["family"] for w in workloads})]
 
 
 def build(runs: list[dict[str, Any]], source_sha256: str = "",
