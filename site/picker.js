@@ -9,7 +9,7 @@ const num = (n) => numberFormat.format(n);
 
 // `input`: the <input role=combobox>; `listbox`: its <div role=listbox>; `count`: a polite live region for
 // the number of matches; `items`: families.prepare(entries); `onChoose(name)` when a workload is chosen.
-export function createPicker({ input, listbox, count, items, limit = 50, onChoose }) {
+export function createPicker({ input, listbox, count, items, limit = 50, onChoose, noun = "workload" }) {
   const prefix = `${listbox.id || "picker"}-${++uid}`;
   let chosen = "";
   let edited = false; // the text differs from the chosen workload: the list follows the text
@@ -83,7 +83,7 @@ export function createPicker({ input, listbox, count, items, limit = 50, onChoos
     });
     const more = found.total - found.shown;
     if (more > 0 || found.total === 0) {
-      const note = element("div", "picker-more", found.total === 0 ? "No workload matches: change the text"
+      const note = element("div", "picker-more", found.total === 0 ? `No ${noun} matches: change the text`
         : `${num(more)} more: type to narrow`);
       note.setAttribute("role", "option");
       note.setAttribute("aria-disabled", "true");
@@ -91,9 +91,9 @@ export function createPicker({ input, listbox, count, items, limit = 50, onChoos
       frag.append(note);
     }
     listbox.replaceChildren(frag);
-    count.textContent = found.total === 0 ? "No workload matches."
-      : more > 0 ? `${num(found.total)} workloads match; the first ${found.shown} are listed.`
-        : `${num(found.total)} workload${found.total === 1 ? "" : "s"} match.`;
+    count.textContent = found.total === 0 ? `No ${noun} matches.`
+      : more > 0 ? `${num(found.total)} ${noun}s match; the first ${found.shown} are listed.`
+        : `${num(found.total)} ${noun}${found.total === 1 ? "" : "s"} match.`;
     active = -1;
     const current = options.findIndex((o) => o.dataset.name === chosen);
     setActive(edited ? (options.length ? 0 : -1) : current);

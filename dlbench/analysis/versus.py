@@ -41,35 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ..store.api_rows import label_of
-from ..store.metrics import EPOCH_METRICS, HIGHER_IS_BETTER, unit_of
-
-SETTING = ("benchmark_version", "framework", "precision", "batch_size", "device_count", "compile", "channels_last",
-           "epochs", "train_samples", "test_samples")
-NEAREST_MAY_DIFFER = ("batch_size", "benchmark_version", "compile", "channels_last", "epochs")
-UNKNOWN_PRECISIONS = (None, "unknown")
-TIE = 0.05                      # |r - 1| below this is a tie
-Z95 = 1.959963984540054
-# Student's t, two-sided 95 %, by degrees of freedom (1..30); beyond, the normal quantile.
-T95 = (12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252, 2.306004135,
-       2.262157163, 2.228138852, 2.200985160, 2.178812830, 2.160368656, 2.144786688, 2.131449546, 2.119905299,
-       2.109815578, 2.100922040, 2.093024054, 2.085963447, 2.079613845, 2.073873068, 2.068657610, 2.063898562,
-       2.059538553, 2.055529439, 2.051830516, 2.048407142, 2.045229642, 2.042272456)
-PEAK_METRICS = ("achieved_flops_per_s", "bandwidth_bytes_per_s")
-# A result's precision -> the catalogue's peak key (as dlbench.contract.device_catalogue, plus the narrow types).
-PEAK_KEY = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "mixed-fp16": "fp16", "bf16": "bf16",
-            "mixed-bf16": "bf16", "fp8": "fp8", "int8": "int8", "fp4": "fp4", "int4": "int4", "fp64": "fp64"}
-PEAK_ORDER = ("fp64", "fp32", "tf32", "fp16_plain", "fp16", "bf16", "fp8", "int8", "fp4", "int4")
-DEVICE_PRECISIONS = ("fp64", "tf32", "fp16", "bf16", "fp8", "int8", "fp4", "int4")   # device-level "cannot"
-DATASHEET = (("release_date", ""), ("price_usd", "USD"), ("tdp_w", "W"), ("memory_gb", "GB"),
-             ("bandwidth_gb_s", "GB/s"))
-
-
-class VersusError(Exception):
-    """The comparison cannot be made; `status` is the exit status (1 nothing to read, 2 a usage error)."""
-
-    def __init__(self, message: str, status: int = 2):
-        super().__init__(message)
-        self.status = status
+from ..store.metrics import HIGHER_IS_BETTER, unit_of
+from .versus_rules import (NEAREST_MAY_DIFFER, SETTING, TIE, UNKNOWN_PRECISIONS, Z95, Cell, VersusError,  # noqa: F401
+                           catalogue_entry, cv_squared, device_labels, median, metric_of, resolve, setting_key,
+                           setting_of, setting_text, t95, value_of)
+from .versus_sides import REASON_ORDER, cannot, datasheet, device_precisions
+from .versus_sides import capacity as capacity_of
 
 
 @dataclass
@@ -82,146 +59,7 @@ class Filters:
     measured_only: bool = False
 
 
-# ---------------------------------------------------------------------------------------------------- devices
-
-def resolve(labels: dict[str, int], wanted: str, role: str) -> tuple[str, list[str]]:
-    """The device label `wanted` names, and the other candidates when the name was ambiguous.
-
-    `labels`: {label: result count}. Exact (label, device name or catalogue name, any case) first; else the
-    labels holding `wanted`; of several, the one with the most results, when strictly more than any other
-    (the others are returned to be listed); a tie or no match is a usage error listing the candidates.
-    """
-    low = wanted.strip().lower()
-    exact = [lab for lab in labels if lab.lower() == low or lab.lower().rsplit(" (", 1)[0] == low]
-    matches = exact or [lab for lab in labels if low in lab.lower()]
-    if not matches:
-        known = "; ".join(sorted(labels))
-        raise VersusError(f"{role} {wanted!r} is not a device of the dataset; known devices: {known}")
-    ranked = sorted(matches, key=lambda lab: (-labels[lab], lab))
-    if len(ranked) > 1 and labels[ranked[0]] == labels[ranked[1]]:
-        listing = "; ".join(f"{lab} ({labels[lab]} results)" for lab in ranked)
-        raise VersusError(f"{role} {wanted!r} is ambiguous: it matches {listing}: give one of them in full")
-    return ranked[0], ranked[1:]
-
-
-def catalogue_entry(catalogue: dict[str, Any], device: str, kind: str) -> dict[str, Any] | None:
-    """The catalogue entry of a device (its name among the entry's `matches`, and the entry's kind)."""
-    for entry in catalogue.get("devices", []):
-        if entry.get("kind") == kind and device in entry.get("matches", ()):
-            return entry
-    return None
-
-
-# ------------------------------------------------------------------------------------------------ rows, values
-
-def metric_of(workload: dict[str, Any] | None, rows: list[dict[str, Any]]) -> str | None:
-    """The metric a workload is compared on: its headline metric, else a peak metric its ok rows have."""
-    if workload and workload.get("outlier_metric"):
-        return workload["outlier_metric"]
-    for name in PEAK_METRICS:
-        if any(r["status"] == "ok" and name in r.get("metrics", {}) for r in rows):
-            return name
-    return None
-
-
-def value_of(row: dict[str, Any], metric: str) -> float | None:
-    metrics = row.get("metrics", {})
-    if metric == "forward_backward_ms":
-        f, b = metrics.get("forward_ms"), metrics.get("backward_ms")
-        return f + b if f is not None and b is not None else None
-    found = metrics.get(metric)
-    return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else None
-
-
-def setting_of(row: dict[str, Any], metric: str) -> dict[str, Any]:
-    """The row's setting for `metric` (absent fields left out; a measured row's missing layout is NCHW)."""
-    setting = {}
-    for key in SETTING:
-        if key == "epochs" and metric not in EPOCH_METRICS:
-            continue
-        value = row.get(key)
-        if key == "channels_last" and value is None and row.get("provenance", {}).get("kind") == "measured":
-            value = False
-        if value is not None:
-            setting[key] = value
-    return setting
-
-
-def setting_key(setting: dict[str, Any]) -> str:
-    return "|".join(f"{k}={_text(setting[k])}" for k in SETTING if k in setting)
-
-
-def setting_text(setting: dict[str, Any]) -> str:
-    """A setting for people: `torch mixed-bf16, batch 256, NHWC, compiled (inductor)`."""
-    parts = []
-    if "framework" in setting:
-        parts.append(str(setting["framework"]))
-    if "precision" in setting:
-        parts.append(str(setting["precision"]))
-    if "batch_size" in setting:
-        parts.append(f"batch {setting['batch_size']}")
-    if setting.get("device_count", 1) != 1:
-        parts.append(f"{setting['device_count']} devices")
-    if setting.get("channels_last") is True:
-        parts.append("NHWC")
-    if setting.get("compile") not in (None, "eager"):
-        parts.append(f"compiled ({setting['compile']})")
-    if "epochs" in setting:
-        parts.append(f"{setting['epochs']} epochs")
-    if "train_samples" in setting or "test_samples" in setting:
-        parts.append(f"{setting.get('train_samples', '?')}/{setting.get('test_samples', '?')} samples")
-    if "benchmark_version" in setting:
-        parts.append(f"v{setting['benchmark_version']}")
-    return " ".join(parts[:2]) + (", " + ", ".join(parts[2:]) if len(parts) > 2 else "")
-
-
-def _text(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def median(values: list[float]) -> float:
-    s = sorted(values)
-    mid = len(s) // 2
-    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
-
-
-def cv_squared(values: list[float]) -> float | None:
-    """The squared sample coefficient of variation (None below 2 values or at a mean of 0)."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    if mean == 0:
-        return None
-    var = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return var / (mean * mean)
-
-
-def t95(df: int) -> float:
-    return T95[df - 1] if 1 <= df <= len(T95) else Z95
-
-
-def evidence(row: dict[str, Any]) -> str:
-    """Where a result comes from, for a person to check: its run, or its source file and row."""
-    source = row.get("provenance", {}).get("source") or {}
-    if source.get("repository"):
-        where = f"{source['repository']}@{str(source.get('commit', ''))[:8]}:{source.get('path', '')}"
-        return f"{where} ({source['row']})" if source.get("row") else where
-    if source.get("title"):
-        return f"run {row['run_id']} ({source['title']})"
-    return f"run {row['run_id']}"
-
-
 # ------------------------------------------------------------------------------------------------- selection
-
-def device_labels(index: dict[str, Any]) -> dict[str, int]:
-    """{label: result count} of the index's devices (a device of several kinds gets each kind's label)."""
-    labels = {}
-    for device in index.get("devices", []):
-        for kind in device.get("kinds") or ["other"]:
-            labels[f"{device['name']} ({kind})"] = device.get("result_count", 0)
-    return labels
-
 
 def _keeper(index: dict[str, Any], filters: Filters) -> tuple[Callable[[dict[str, Any]], bool], bool]:
     """A row filter for `filters`, and whether the selection is MLPerf's namespace (else MLPerf is left out)."""
@@ -265,26 +103,6 @@ def _keeper(index: dict[str, Any], filters: Filters) -> tuple[Callable[[dict[str
 
 
 # -------------------------------------------------------------------------------------------------- the pairs
-
-@dataclass
-class Cell:
-    """One device's results of one workload in one setting."""
-
-    setting: dict[str, Any]
-    ok: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def values(self) -> list[float]:
-        return [v for v, _ in self.ok]
-
-    def evidence(self) -> list[str]:
-        return sorted({evidence(r) for _, r in self.ok})
-
-    def fraction(self) -> float | None:
-        found = [r["peak_fraction_catalogue"] for _, r in self.ok if r.get("peak_fraction_catalogue") is not None]
-        return median(found) if found else None
-
 
 def _cells(rows: list[dict[str, Any]], metric: str, side_of: dict[str, str]) -> dict[str, dict[str, Cell]]:
     """{"a"|"b": {setting key: Cell}} of one workload's rows."""
@@ -377,68 +195,6 @@ def _side(label: str, index: dict[str, Any], catalogue: dict[str, Any], wanted: 
             "catalogue_name": entry["name"] if entry else None}
 
 
-def _largest_fit(cells: dict[str, Cell], setting: dict[str, Any]) -> int | None:
-    """The largest batch with an ok result among the cells of the same setting but for the batch size."""
-    rest = {k: v for k, v in setting.items() if k != "batch_size"}
-    fits = [c.setting["batch_size"] for c in cells.values() if c.ok and "batch_size" in c.setting
-            and {k: v for k, v in c.setting.items() if k != "batch_size"} == rest]
-    return max(fits) if fits else None
-
-
-def _cannot(workload: str, metric: str, unit: str, mine: Cell, theirs: dict[str, Cell], key: str,
-            other: dict[str, Any], other_entry: dict[str, Any] | None) -> dict[str, Any]:
-    """Why the other device has no ok result in a setting where this one has (see the module docstring, 6)."""
-    cell = theirs.get(key)
-    failed = cell.failed if cell is not None else []
-    units = {(r.get("units") or {}).get(metric) for _, r in mine.ok}
-    item = {"workload": workload, "setting": mine.setting, "setting_text": setting_text(mine.setting),
-            "metric": metric, "unit": units.pop() if len(units) == 1 and None not in units else unit, "value": median(mine.values), "n": len(mine.ok),
-            "evidence": {"can": mine.evidence(), "cannot": sorted({evidence(r) for r in failed})},
-            "largest_fit": None, "prediction": None}
-    ooms = [r for r in failed if r["status"] == "oom"]
-    peak = PEAK_KEY.get(mine.setting.get("precision") or "")
-    if ooms:
-        fit = _largest_fit(theirs, mine.setting)
-        item.update(reason="oom", largest_fit=fit,
-                    detail=f"{other['label']} ran out of memory at batch {mine.setting.get('batch_size', '?')}; "
-                           + (f"the largest batch measured to fit is {fit}" if fit is not None
-                              else "no batch of this setting was measured to fit"))
-    elif failed:
-        first = failed[0]
-        item.update(reason="failed", detail=f"{other['label']} failed ({first['status']}): "
-                                            f"{first.get('message') or 'no message'}")
-    elif peak and other_entry is not None and peak not in other_entry.get("peak_tflops", {}):
-        item.update(reason="precision",
-                    detail=f"the catalogue lists no {peak} peak for {other_entry['name']} (the device lacks it, "
-                           "or its datasheet does not state it)")
-        item["evidence"]["cannot"] = [f"catalogue: {other_entry['name']}"]
-    else:
-        elsewhere = sorted(setting_text(c.setting) for c in theirs.values() if c.ok)
-        item.update(reason="not_measured",
-                    detail=f"{other['label']} has no result in this setting"
-                           + (f" (measured in: {'; '.join(elsewhere[:3])}{'; ...' if len(elsewhere) > 3 else ''})"
-                              if elsewhere else ""))
-    return item
-
-
-REASON_ORDER = {"precision": 0, "oom": 1, "failed": 2, "not_measured": 3}
-
-
-def _device_precisions(mine: dict[str, Any] | None, theirs: dict[str, Any] | None, other_label: str) -> list[dict]:
-    if mine is None or theirs is None:
-        return []
-    items = []
-    for p in DEVICE_PRECISIONS:
-        if p in mine.get("peak_tflops", {}) and p not in theirs.get("peak_tflops", {}):
-            items.append({"workload": None, "setting": {}, "setting_text": "", "reason": "precision",
-                          "detail": f"{mine['name']} has a {p} peak of {mine['peak_tflops'][p]:g} TFLOP/s; the "
-                                    f"catalogue lists none for {theirs['name']} ({other_label})",
-                          "evidence": {"can": [f"catalogue: {mine['name']}"], "cannot": [f"catalogue: {theirs['name']}"]},
-                          "metric": None, "unit": None, "value": None, "n": 0, "largest_fit": None,
-                          "prediction": None})
-    return items
-
-
 def _summary(pairs: list[dict[str, Any]], noise_cv2: float | None, union: int, shared: int,
              entries: tuple[dict | None, dict | None]) -> dict[str, Any]:
     k = len(pairs)
@@ -478,43 +234,6 @@ def _summary(pairs: list[dict[str, Any]], noise_cv2: float | None, union: int, s
     if ea and eb and ea.get("price_usd") and eb.get("price_usd"):
         summary["per_dollar"] = summary["geomean"] * eb["price_usd"] / ea["price_usd"]
     return summary
-
-
-def _datasheet(ea: dict[str, Any] | None, eb: dict[str, Any] | None) -> list[dict[str, Any]]:
-    rows = []
-    fields = [(k, unit, (ea or {}).get(k), (eb or {}).get(k)) for k, unit in DATASHEET]
-    peaks_a, peaks_b = (ea or {}).get("peak_tflops", {}), (eb or {}).get("peak_tflops", {})
-    fields += [(f"peak_tflops.{p}", "TFLOP/s", peaks_a.get(p), peaks_b.get(p)) for p in PEAK_ORDER
-               if p in peaks_a or p in peaks_b]
-    for name, unit, a, b in fields:
-        if a is None and b is None:
-            continue
-        numeric = isinstance(a, (int, float)) and isinstance(b, (int, float)) and b
-        rows.append({"field": name, "unit": unit, "a": a, "b": b, "ratio": a / b if numeric else None,
-                     "differs": a != b})
-    return rows
-
-
-def _capacity(workload: str, cells: dict[str, dict[str, Cell]]) -> list[dict[str, Any]]:
-    """Per setting but for the batch size: the largest batch each device fitted and the smallest that did not,
-    where either ran out of memory or the two fitted different batches."""
-    groups: dict[str, dict[str, Any]] = {}
-    for side in ("a", "b"):
-        for cell in cells[side].values():
-            if "batch_size" not in cell.setting:
-                continue
-            rest = {k: v for k, v in cell.setting.items() if k != "batch_size"}
-            g = groups.setdefault(setting_key(rest), {"workload": workload, "setting": rest,
-                                                      "setting_text": setting_text(rest), "a_fit": None,
-                                                      "a_oom": None, "b_fit": None, "b_oom": None})
-            bs = cell.setting["batch_size"]
-            if cell.ok:
-                g[f"{side}_fit"] = max(g[f"{side}_fit"] or 0, bs)
-            if any(r["status"] == "oom" for r in cell.failed):
-                g[f"{side}_oom"] = bs if g[f"{side}_oom"] is None else min(g[f"{side}_oom"], bs)
-    return [g for _, g in sorted(groups.items())
-            if g["a_oom"] is not None or g["b_oom"] is not None
-            or (g["a_fit"] is not None and g["b_fit"] is not None and g["a_fit"] != g["b_fit"])]
 
 
 def compare_devices(rows: Iterable[dict[str, Any]], index: dict[str, Any], catalogue: dict[str, Any], a: str, b: str,
@@ -581,15 +300,15 @@ def compare_devices(rows: Iterable[dict[str, Any]], index: dict[str, Any], catal
         for side, other, mine_keys, their_keys, other_side, other_entry in (
                 ("a", "b", ok_a, ok_b, side_b, eb), ("b", "a", ok_b, ok_a, side_a, ea)):
             for key in sorted(mine_keys - their_keys):
-                only[side].append(_cannot(name, metric, unit, cells[side][key], cells[other], key, other_side,
+                only[side].append(cannot(name, metric, unit, cells[side][key], cells[other], key, other_side,
                                           other_entry))
-        capacity.extend(_capacity(name, cells))
+        capacity.extend(capacity_of(name, cells))
     noise_cv2 = median(repeat_cv2) if repeat_cv2 else None
     predicted = []
     if predictor is not None:
         predicted = _predict(predictor, only, side_a, side_b)
-    only["a"] = _device_precisions(ea, eb, b_label) + only["a"]
-    only["b"] = _device_precisions(eb, ea, a_label) + only["b"]
+    only["a"] = device_precisions(ea, eb, b_label) + only["a"]
+    only["b"] = device_precisions(eb, ea, a_label) + only["b"]
     for side in ("a", "b"):
         only[side].sort(key=lambda i: (REASON_ORDER[i["reason"]], i["workload"] or "", i["setting_text"]))
     summary = _summary(pairs, noise_cv2, union, shared, (ea, eb))
@@ -606,7 +325,7 @@ def compare_devices(rows: Iterable[dict[str, Any]], index: dict[str, Any], catal
         "summary": summary, "workloads": ordered, "only_a": only["a"], "only_b": only["b"],
         "predicted": predicted, "capacity": {"memory_gb": {"a": (ea or {}).get("memory_gb"), "b": (eb or {}).get("memory_gb")},
                                              "workloads": capacity},
-        "datasheet": _datasheet(ea, eb),
+        "datasheet": datasheet(ea, eb),
         "left_out": {"mlperf_workloads": len(left_out_mlperf), "no_metric": no_metric},
         "attribution": catalogue.get("attribution"),
     }

@@ -36,7 +36,7 @@ def summary_lines(v: dict[str, Any]) -> list[str]:
             line += f"; {side['asked']!r} also matches {', '.join(side['other_matches'])}: name one in full to choose it"
         lines.append(line)
     if s["geomean"] is None:
-        lines.append(f"No comparable results: the two devices share no workload setting"
+        lines.append("No comparable results: the two devices share no workload setting"
                      + (f" ({s['nearest']} nearest-comparable pairs below)" if s["nearest"] else "") + ".")
         return lines
     lines.append(f"A is {times(s['geomean'])} B (geometric mean of A over B, measured results only) over "

@@ -19,7 +19,6 @@ import hashlib
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from ..contract.atomic import write_bytes_atomic
 from .api_rows import BY_DEVICE_NAME, Api, label_of, load_index, workload_rows
