@@ -343,8 +343,9 @@ def test_merge_and_commit_with_an_invalid_fragment_changes_nothing(tmp_path):
 # ---- build_site.sh: the folder GitHub Pages publishes ----
 
 def build_site(checkout: Path, out: Path) -> subprocess.CompletedProcess:
+    """Run the checkout's build_site.sh with this Python (which has pyarrow) for its publish step."""
     return subprocess.run(["bash", str(checkout / "tools" / "ci" / "build_site.sh"), str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHON": sys.executable})
 
 
 def test_build_site_puts_the_site_at_the_root_and_the_data_under_data(tmp_path):
@@ -398,3 +399,15 @@ def test_every_ci_script_explains_itself(script):
                          timeout=60)
     assert res.returncode == 0, res.stderr
     assert len(res.stdout.strip().splitlines()) >= 2
+
+
+def test_install_core_chooses_its_lock_and_refuses_an_unknown_one(tmp_path):
+    script = str(REPO / "tools" / "ci" / "install_core.sh")
+    bad = subprocess.run(["bash", script, "--lock", "everything"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--lock core|site" in bad.stderr
+    # A checkout without the site lock: the error names the file it looked for, and nothing is installed.
+    (tmp_path / "tools" / "ci").mkdir(parents=True)
+    missing = subprocess.run(["bash", script, "--lock", "site", str(tmp_path)], capture_output=True, text=True,
+                             timeout=60)
+    assert missing.returncode == 2 and "requirements-site.txt: missing" in missing.stderr
+    assert (REPO / "tools" / "ci" / "requirements-site.txt").read_text().count("--hash=sha256:") > 10

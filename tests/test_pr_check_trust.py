@@ -293,7 +293,9 @@ def test_pages_publishes_only_the_site_and_the_dataset(tmp_path):
     names = set(snapshot(tmp_path / "out"))
     data = {n for n in names if n.startswith("data/")}
     assert "data/evil.html" not in names and not any(n.startswith("data/notes") for n in names)
-    assert data == {"data/benchmark.json", "data/benchmark.toml"} | {n for n in data if n.startswith("data/api/")}
+    exports = {"data/exports/results.csv", "data/exports/results.parquet", "data/exports/datapackage.json"}
+    api = {n for n in data if n.startswith("data/api/")}
+    assert data == {"data/benchmark.json", "data/benchmark.toml"} | exports | api
     assert any(n.startswith("data/api/") for n in data)
 
 
