@@ -45,7 +45,7 @@ const sheetValue = (v) => (v === null || v === undefined ? "-" : typeof v === "n
 // "predicted (method, typical error X %): value unit": how a prediction is labelled wherever it is shown.
 export function predictionText(p) {
   const mape = p.error && typeof p.error.mape === "number" ? p.error.mape : null;
-  const error = mape === null ? "typical error unknown" : `typical error ${(mape * 100).toFixed(0)} %`;
+  const error = mape === null ? "typical error unknown" : `typical error ${mape.toFixed(0)} %`;
   return `predicted (${p.method ?? "model"}, ${error}): ${valueText(p.value, p.unit)}`;
 }
 

@@ -600,6 +600,7 @@ export function compareDevices(rows, index, catalogue, a, b, filters = null, pre
   const capacity = [];
   const only = { a: [], b: [] };
   const repeatCv2 = [];
+  const measured = { a: new Set(), b: new Set() }; // [workload, precision] each device has an ok result of
   let union = 0;
   let shared = 0;
   const noMetric = [];
@@ -640,10 +641,13 @@ export function compareDevices(rows, index, catalogue, a, b, filters = null, pre
       }
     }
     capacity.push(...capacityOf(name, cells));
+    for (const s of ["a", "b"]) {
+      for (const c of cells[s].values()) if (c.ok.length) measured[s].add(JSON.stringify([name, get(c.setting, "precision") ?? null]));
+    }
   }
   const noiseCv2 = repeatCv2.length ? median(repeatCv2) : null;
   let predicted = [];
-  if (predictor !== null && predictor !== undefined) predicted = predict(predictor, only, sideA, sideB);
+  if (predictor !== null && predictor !== undefined) predicted = predict(predictor, only, sideA, sideB, measured);
   only.a = [...devicePrecisions(ea, eb, bLabel), ...only.a];
   only.b = [...devicePrecisions(eb, ea, aLabel), ...only.b];
   for (const s of ["a", "b"]) {
@@ -670,15 +674,20 @@ function medianOrNull(values) {
   return found.length ? median(found) : null;
 }
 
-function predict(predictor, only, sideA, sideB) {
+// Predictions for the workloads the other device did not measure at that precision in any setting (where it did,
+// its measured setting is the answer: the nearest comparable pair); never in the summary.
+function predict(predictor, only, sideA, sideB, measured) {
   const predicted = [];
-  for (const [s, missingOn] of [["a", sideB], ["b", sideA]]) {
-    const items = only[s].filter((i) => i.reason === "not_measured");
+  for (const [s, other, missingOn] of [["a", "b", sideB], ["b", "a", sideA]]) {
+    const items = only[s].filter((i) => i.reason === "not_measured"
+      && !measured[other].has(JSON.stringify([i.workload, get(i.setting, "precision") ?? null])));
     const asks = items.map((i) => [i.workload, get(i.setting, "precision")]);
     const answers = asks.length ? predictor.predictMany(missingOn.label, asks) : [];
     items.forEach((item, i) => {
       const answer = answers[i];
-      if (!truthy(answer)) return;
+      // A prediction for another device count answers another question (a system total): none then.
+      if (!truthy(answer) || ((get(answer, "predicted_setting") ?? {}).device_count || 1)
+        !== (get(item.setting, "device_count") || 1)) return;
       predicted.push({ device: s === "a" ? "b" : "a", label: missingOn.label, workload: item.workload, setting: item.setting,
         setting_text: item.setting_text, ...answer });
       item.prediction = answer;
@@ -687,18 +696,21 @@ function predict(predictor, only, sideA, sideB) {
   return predicted;
 }
 
-// A predictor over the site's prediction files ({label: {"predictions": [...]}}, docs: dlbench/store/by_device.py):
-// the prediction of (workload, precision) for a device, without those two keys; none when the file has none.
+// A predictor over the site's prediction files ({label: file body}; the compact layout of
+// dlbench/analysis/site_predictions.py: errors, units and [workload, precision, value, method, error key, device
+// count] rows): the answer for (workload, precision) as the predictor gives it; none when the file has none.
 export function filePredictor(files) {
   const lookup = new Map();
-  for (const [label, file] of Object.entries(files || {})) {
+  for (const [label, body] of Object.entries(files || {})) {
     const map = new Map();
-    for (const p of get(file, "predictions", [])) {
-      const key = JSON.stringify([p.workload, get(p, "precision")]);
-      if (map.has(key)) continue;
-      const answer = {};
-      for (const [k, v] of Object.entries(p)) if (k !== "workload" && k !== "precision") answer[k] = v;
-      map.set(key, answer);
+    const errors = get(body, "errors", {}) ?? {};
+    const units = get(body, "units", {}) ?? {};
+    for (const [workload, precision, value, method, key, count] of get(body, "predictions", []) ?? []) {
+      const id = JSON.stringify([workload, precision ?? null]);
+      if (map.has(id)) continue;
+      const [metric, unit] = get(units, workload, [null, null]);
+      map.set(id, { value, metric, unit, method, error: key !== null && key !== undefined ? get(errors, key) : null,
+        predicted_setting: { device_count: count } });
     }
     lookup.set(label, map);
   }

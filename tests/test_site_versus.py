@@ -30,8 +30,10 @@ API = "data/api/v1"
 PLAIN = "plain/data/api/v1"                            # the same API without the per-device files
 PRED = "pred/data/api/v1"                              # with per-device files and a file of predictions for B
 NOT_MEASURED = "timm-infer-eta-224"                    # A ran it, B did not: predicted for B in PRED
-PREDICTION = {"workload": NOT_MEASURED, "precision": "mixed-fp16", "value": 1234.5, "metric": "throughput_samples_per_s",
-              "unit": "samples/s", "method": "roofline-median", "error": {"mape": 0.123}}
+# B's predictions file in the site build's layout (dlbench/analysis/site_predictions.py); mape in percent
+PREDICTED = {"errors": {"gpu-compute roofline-median": {"scoreboard": "gpu-compute", "mape": 12.3}},
+             "units": {NOT_MEASURED: ["throughput_samples_per_s", "samples/s"]},
+             "predictions": [[NOT_MEASURED, "mixed-fp16", 1234.5, "roofline-median", "gpu-compute roofline-median", 1]]}
 
 # (workload, device, precision, batch size, values (None: out of memory; a string: an error's message), metric)
 SPEC = [
@@ -108,14 +110,7 @@ def served(tmp_path_factory):
     by_device.write(api)
     _write(www / "plain", files)
     pred = _write(www / "pred", files)
-    by_device.write(pred)
-    listing = json.loads((pred / by_device.BY_DEVICE_NAME).read_text())
-    for entry in listing["devices"]:
-        if entry["label"] == B_LABEL:
-            entry["predicted"] = "by-device/predicted-b.json"
-    (pred / by_device.BY_DEVICE_NAME).write_text(json.dumps(listing))
-    (pred / "by-device" / "predicted-b.json").write_text(json.dumps(
-        {"api_version": 1, "device": B_LABEL, "predictions": [PREDICTION]}))
+    by_device.write(pred, predicted={B_LABEL: PREDICTED})
     with sitedata.serve(www) as base:
         yield base, api
 

@@ -39,7 +39,7 @@ def test_summary_is_the_geometric_mean_of_the_comparable_settings_with_wins_ties
     assert s["geomean"] == pytest.approx(vd.GEOMEAN, rel=1e-12)
     assert (s["comparable"], s["wins"], s["ties"], s["losses"], s["nearest"]) == (3, 2, 1, 0, 2)
     assert s["shared"] == 5                       # workloads both devices have an ok result of
-    assert s["union"] == 8                        # settings either device ran
+    assert s["union"] == 9                        # settings either device ran
     lo, hi = s["interval"]
     assert lo < s["geomean"] < hi                 # measurement interval, stated apart from the spread
     logs = [math.log(2.0), math.log(300 / 306), math.log(2.0)]
@@ -180,3 +180,25 @@ def test_the_two_devices_rows_alone_give_the_same_answer_as_every_row(root):
     every = compare_devices(workload_rows(api, index), index, catalogue, "A100", "V100")
     two = compare_devices(device_rows(api, index, [vd.A_LABEL, vd.B_LABEL]), index, catalogue, "A100", "V100")
     assert every == two
+
+
+def test_a_prediction_fills_what_was_not_measured_apart_from_the_summary_as_the_site_files_do(root):
+    r = run_tool("versus", "A100", "V100", "--root", str(root), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)
+    assert v["summary"]["geomean"] == pytest.approx(vd.GEOMEAN, rel=1e-12)      # predictions never enter it
+    [predicted] = v["predicted"]
+    assert (predicted["device"], predicted["workload"], predicted["label"]) == ("b", "fwdbwd-alexnet", vd.B_LABEL)
+    assert predicted["value"] > 0 and predicted["method"] and predicted["unit"] == "samples/s"
+    item = next(i for i in v["only_a"] if i["workload"] == "fwdbwd-alexnet")
+    assert item["reason"] == "not_measured" and item["prediction"]["value"] == predicted["value"]
+    assert "predicted" in run_tool("versus", "A100", "V100", "--root", str(root)).stdout
+    # The page reads the same answer from the site build's file of B's predictions.
+    from dlbench.analysis.site_predictions import expand, predictions
+
+    api = Api.at(root)
+    index = load_index(api)
+    files = predictions(workload_rows(api, index), load_catalogue(api, index))
+    answer = expand(files[vd.B_LABEL])[("fwdbwd-alexnet", "fp32")]
+    assert (answer["value"], answer["method"], answer["unit"]) == (predicted["value"], predicted["method"], "samples/s")
+    assert answer["error"] == {k: predicted["error"][k] for k in answer["error"]}

@@ -12,6 +12,8 @@ the V100's entry lists no bf16 peak). Per workload (all on throughput_samples_pe
 - fwdbwd-resnet50, mixed-bf16, batch 64: A only (800): B cannot (its catalogue entry has no bf16 peak).
 - fwdbwd-vgg16, fp32, batch 32: compute_s only (no throughput: its headline metric is a time), A 10 s, B 20 s:
   ratio 2 (lower is better, inverted).
+- fwdbwd-alexnet, fp32, batch 128: A 1000 and a third device, an NVIDIA RTX 3090, 700; B none: not measured, with
+  a prediction for B (the RTX 3090 also has mnist-lenet5 at 150).
 
 The summary: geometric mean of 2, 300/306 and 2 over 3 comparable settings; wins / ties / losses 2 / 1 / 0.
 """
@@ -28,6 +30,7 @@ from dlbench.store.synthetic import synthetic_run, write_dataset
 
 A = "NVIDIA A100 SXM4 40GB"
 B = "NVIDIA V100 SXM2 16GB"
+C = "NVIDIA RTX 3090"              # a third device: what a prediction of B is fitted on, with A
 A_LABEL, B_LABEL = f"{A} (cuda)", f"{B} (cuda)"
 GEOMEAN = math.exp((math.log(2.0) + math.log(300 / 306) + math.log(2.0)) / 3)
 PAIR_HALF = 4.302652730 * math.sqrt(2 * 0.05 ** 2 / 3)     # log half-width of mnist-lenet5's interval
@@ -67,6 +70,8 @@ def runs() -> list[dict[str, Any]]:
         (B, "imagenet32-cnn", "fp32", 512, "ok", 30, None),
         (A, "fwdbwd-resnet50", "mixed-bf16", 64, "ok", 800, None),
         (A, "fwdbwd-vgg16", "fp32", 32, "ok", None, 10.0), (B, "fwdbwd-vgg16", "fp32", 32, "ok", None, 20.0),
+        (A, "fwdbwd-alexnet", "fp32", 128, "ok", 1000, None), (C, "fwdbwd-alexnet", "fp32", 128, "ok", 700, None),
+        (C, "mnist-lenet5", "fp32", 512, "ok", 150, None),
     ]
     return [_run(i, *s) for i, s in enumerate(spec)]
 

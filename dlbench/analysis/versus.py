@@ -270,6 +270,7 @@ def compare_devices(rows: Iterable[dict[str, Any]], index: dict[str, Any], catal
     pairs, nearest, capacity = [], [], []
     only: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
     repeat_cv2: list[float] = []
+    measured: dict[str, set] = {"a": set(), "b": set()}     # (workload, precision) each device has an ok result of
     union = shared = 0
     no_metric = []
     for name in sorted(by_workload):
@@ -303,10 +304,12 @@ def compare_devices(rows: Iterable[dict[str, Any]], index: dict[str, Any], catal
                 only[side].append(cannot(name, metric, unit, cells[side][key], cells[other], key, other_side,
                                           other_entry))
         capacity.extend(capacity_of(name, cells))
+        for side in ("a", "b"):
+            measured[side].update((name, c.setting.get("precision")) for c in cells[side].values() if c.ok)
     noise_cv2 = median(repeat_cv2) if repeat_cv2 else None
     predicted = []
     if predictor is not None:
-        predicted = _predict(predictor, only, side_a, side_b)
+        predicted = _predict(predictor, only, side_a, side_b, measured)
     only["a"] = device_precisions(ea, eb, b_label) + only["a"]
     only["b"] = device_precisions(eb, ea, a_label) + only["b"]
     for side in ("a", "b"):
@@ -336,15 +339,20 @@ def _median_or_none(values: list[float | None]) -> float | None:
     return median(found) if found else None
 
 
-def _predict(predictor: Any, only: dict[str, list[dict[str, Any]]], side_a: dict, side_b: dict) -> list[dict]:
-    """Predictions for the settings the other device did not measure (never in the summary)."""
+def _predict(predictor: Any, only: dict[str, list[dict[str, Any]]], side_a: dict, side_b: dict,
+             measured: dict[str, set]) -> list[dict]:
+    """Predictions for the workloads the other device did not measure at that precision in any setting (where
+    it did, its measured setting is the answer: the nearest comparable pair); never in the summary."""
     predicted = []
-    for side, missing_on in (("a", side_b), ("b", side_a)):
-        items = [i for i in only[side] if i["reason"] == "not_measured"]
+    for side, other, missing_on in (("a", "b", side_b), ("b", "a", side_a)):
+        items = [i for i in only[side] if i["reason"] == "not_measured"
+                 and (i["workload"], i["setting"].get("precision")) not in measured[other]]
         asks = [(i["workload"], i["setting"].get("precision")) for i in items]
         answers = predictor.predict_many(missing_on["label"], asks) if asks else []
         for item, answer in zip(items, answers):
-            if not answer:
+            # A prediction for another device count answers another question (a system total): none then.
+            if not answer or ((answer.get("predicted_setting") or {}).get("device_count") or 1) \
+                    != (item["setting"].get("device_count") or 1):
                 continue
             entry = {"device": "b" if side == "a" else "a", "label": missing_on["label"], "workload": item["workload"],
                      "setting": item["setting"], "setting_text": item["setting_text"], **answer}

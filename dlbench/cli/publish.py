@@ -22,10 +22,12 @@ tools/ci/build_site.sh has copied data/ into it:
   SITE_DATA_DIR/exports/datapackage.json  a Frictionless Data Package describing both (Table Schema: each
                                           column's type and meaning, each metric's unit and direction)
   SITE_DATA_DIR/api/v1/by-device.json and by-device/   the API's rows regrouped by device (for the page's
-                                          comparison of two devices; see dlbench/store/by_device.py)
+                                          comparison of two devices; see dlbench/store/by_device.py), with
+                                          each device's predictions for what it did not measure (predicted.json)
 
 The same API always gives byte-identical files. Everything is built before anything is written: on an
-error nothing is written. Needs pyarrow (tools/ci/requirements-site.txt, or the `analysis` extra).
+error nothing is written. Needs pyarrow, and numpy and pandas for the predictions
+(tools/ci/requirements-site.txt, or the `analysis` extra).
 Example:
   bash tools/ci/build_site.sh _site          (calls this step itself)
   python tools/publish.py _site/data
@@ -40,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api", type=Path, default=None, metavar="DIR",
                    help="read the API rows from this folder (an API folder or a repository root) instead of "
                         "SITE_DATA_DIR/api/v1; the per-device files still go to SITE_DATA_DIR/api/v1")
+    p.add_argument("--no-predictions", action="store_true",
+                   help="leave out the per-device prediction files (by-device/<device>/predicted.json: what the "
+                        "comparison page shows, labelled apart, for what a device did not measure; about 40 s on "
+                        "the whole dataset)")
     return p
 
 
@@ -64,16 +70,24 @@ def run(argv: list[str] | None = None) -> int:
     if not site_api.is_dir():
         print(f"{site_api}: missing: SITE_DATA_DIR must hold the site's copy of the API (api/v1)", file=sys.stderr)
         return 1
-    if importlib.util.find_spec("pyarrow") is None:   # checked here, to say what to install
-        print("pyarrow is missing: install the site build's pinned requirements (tools/ci/requirements-site.txt) "
-              "or the analysis extra (pip install -e '.[analysis]')", file=sys.stderr)
+    needed = ("pyarrow",) + (() if args.no_predictions else ("numpy", "pandas"))
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]   # checked here, to say what to install
+    if missing:
+        print(f"{', '.join(missing)} missing: install the site build's pinned requirements "
+              "(tools/ci/requirements-site.txt) or the analysis extra (pip install -e '.[analysis]')", file=sys.stderr)
         return 1
-    from ..analysis import exports
+    from ..analysis import exports, site_predictions
     from ..store import by_device
+    from ..store.api_rows import Api, load_catalogue, load_index, workload_rows
 
     try:
         files = exports.build(api_dir)
-        device_files = by_device.write(api_dir, site_api)
+        predicted = None
+        if not args.no_predictions:
+            api = Api.at(api_dir)
+            index = load_index(api)
+            predicted = site_predictions.predictions(workload_rows(api, index), load_catalogue(api, index))
+        device_files = by_device.write(api_dir, site_api, predicted)
         written = exports.write_files(files, args.site_data / EXPORTS)
     except (DatasetError, ShardError) as exc:
         print(f"{exc}", file=sys.stderr)

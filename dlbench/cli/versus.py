@@ -78,11 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _predictor(rows, catalogue):
-    """The fitted predictor (dlbench.analysis.predict), or None where it cannot be made."""
-    from ..analysis.predict import Predictor
+class _Lazy:
+    """The predictor (dlbench.analysis.predict), fitted on every row when first asked: a comparison whose
+    devices measured everything the other did asks nothing and pays nothing."""
 
-    return Predictor.fit(rows, catalogue)
+    def __init__(self, rows, catalogue):
+        self.rows, self.catalogue, self.fitted = rows, catalogue, None
+
+    def predict_many(self, label, asks):
+        if self.fitted is None:
+            from ..analysis.predict import Predictor
+
+            self.fitted = Predictor.fit(self.rows, self.catalogue)
+        return self.fitted.predict_many(label, asks)
 
 
 def run(argv: list[str] | None) -> int:
@@ -107,7 +115,7 @@ def run(argv: list[str] | None) -> int:
             rows, predictor = device_rows(api, index, [a, b]), None
         else:
             rows = workload_rows(api, index)
-            predictor = _predictor(rows, catalogue)
+            predictor = _Lazy(rows, catalogue)
         result = compare_devices(rows, index, catalogue, args.a, args.b, filters, predictor)
     except DatasetError as exc:
         print(str(exc), file=sys.stderr)

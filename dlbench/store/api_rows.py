@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+try:                     # orjson parses the API's 64 MB twice as fast as the standard library (analysis extra)
+    from orjson import loads as _loads
+except ImportError:      # the core install (merge, CI checks) has no need of it
+    _loads = json.loads
+
 from .dataset import DatasetError
 from .labels import device_label
 from .shards import API_DIR, DEVICES_NAME, INDEX_NAME
@@ -58,8 +63,8 @@ class Api:
         except OSError as exc:
             raise DatasetError(f"{where}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
         try:
-            return json.loads(raw)
-        except ValueError as exc:
+            return _loads(raw)
+        except ValueError as exc:      # orjson.JSONDecodeError is a ValueError too
             raise DatasetError(f"{where}: not valid JSON ({exc}): regenerate it with `python tools/merge.py`") from exc
 
     def exists(self, name: str) -> bool:

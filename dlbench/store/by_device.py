@@ -7,7 +7,9 @@ device label (`name (kind)`):
     data/api/v1/by-device.json                      {"api_version", "source_sha256", "devices": [entry, ...]}
     data/api/v1/by-device/<slug>/<n>.json           {"api_version", "device", "part", "result_count", "results"}
 
-An entry is `{label, device, kind, result_count, files}`; rows are exactly the workload parts' rows plus the
+An entry is `{label, device, kind, result_count, files}`, and `predicted` (`by-device/<slug>/predicted.json`) when the
+site build gives predictions for the device (`dlbench.analysis.site_predictions`: `{"api_version", "device",
+"errors", "units", "predictions"}`); rows are exactly the workload parts' rows plus the
 `benchmark` they belong to, in the index's workload order, parts filled greedily up to the API's 1 MiB limit.
 They are derived, never committed: the committed API stays the one source, and `tools/versus.py` reads the
 same rows from the workload parts when these files are absent.
@@ -19,6 +21,7 @@ import hashlib
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from ..contract.atomic import write_bytes_atomic
 from .api_rows import BY_DEVICE_NAME, Api, label_of, load_index, workload_rows
@@ -55,8 +58,10 @@ def _parts(label: str, lines: list[str], max_bytes: int) -> list[bytes]:
     return parts
 
 
-def build(api_dir: Path, max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
-    """{path relative to the API folder: bytes} of the per-device files for the API at `api_dir`."""
+def build(api_dir: Path, max_bytes: int = MAX_SHARD_BYTES,
+          predicted: dict[str, dict[str, Any]] | None = None) -> dict[str, bytes]:
+    """{path relative to the API folder: bytes} of the per-device files for the API at `api_dir`; `predicted`:
+    {label: the body of its predictions file} (written as one compact file per device, listed in its entry)."""
     api = Api.at(api_dir)
     index = load_index(api)
     by_label: dict[str, list[str]] = defaultdict(list)
@@ -74,8 +79,13 @@ def build(api_dir: Path, max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
             names.append(f"{folder}/{i}.json")
             files[names[-1]] = data
         device, kind = kinds[label]
-        entries.append({"label": label, "device": device, "kind": kind, "result_count": len(by_label[label]),
-                        "files": names})
+        entry = {"label": label, "device": device, "kind": kind, "result_count": len(by_label[label]),
+                 "files": names}
+        if predicted and label in predicted:
+            entry["predicted"] = f"{folder}/predicted.json"
+            files[entry["predicted"]] = (_encode({"api_version": API_VERSION, "device": label, **predicted[label]})
+                                         + "\n").encode("utf-8")
+        entries.append(entry)
     listing = {"api_version": API_VERSION, "source_sha256": index.get("source_sha256", ""), "devices": entries}
     files[BY_DEVICE_NAME] = ("{\n" + ",\n".join(
         f" {_encode(k)}: " + ("[\n  " + ",\n  ".join(_encode(e) for e in v) + "\n ]" if k == "devices" else _encode(v))
@@ -83,11 +93,12 @@ def build(api_dir: Path, max_bytes: int = MAX_SHARD_BYTES) -> dict[str, bytes]:
     return files
 
 
-def write(api_dir: Path, out_api_dir: Path | None = None) -> list[Path]:
+def write(api_dir: Path, out_api_dir: Path | None = None,
+          predicted: dict[str, dict[str, Any]] | None = None) -> list[Path]:
     """Write the per-device files into `out_api_dir` (default: beside the API itself); the paths written."""
     out = out_api_dir or api_dir
     written = []
-    for name, data in sorted(build(api_dir).items()):
+    for name, data in sorted(build(api_dir, predicted=predicted).items()):
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(path, data)

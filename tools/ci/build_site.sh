@@ -48,7 +48,7 @@ elif [ -x "$root/.venv/bin/python" ]; then
 else
   python=python3
 fi
-if ! "$python" -c 'import pyarrow' >/dev/null 2>&1; then
+if ! "$python" -c 'import pyarrow, numpy, pandas' >/dev/null 2>&1; then
   echo "$python: cannot import pyarrow, which tools/publish.py needs to write the exports: install" \
     "tools/ci/requirements-site.txt into it (pip install --require-hashes -r tools/ci/requirements-site.txt)," \
     "or set PYTHON to a Python that has pyarrow (e.g. the checkout's .venv/bin/python after \`bash tools/setup.sh\`)" >&2

@@ -2,7 +2,7 @@
 # Install what the dlbench core (validate, merge and the CI checks; no torch, no TensorFlow) imports into the
 # current Python, from a checkout's lock file tools/ci/requirements-core.txt: exact versions, every file
 # checked against its sha256 hash, wheels only (no package's build code runs), no unlisted dependency.
-# With --lock site, tools/ci/requirements-site.txt instead: the core and pyarrow, for the site build.
+# With --lock site, tools/ci/requirements-site.txt instead: the core, pyarrow, numpy and pandas, for the site build.
 # The tools run from the checkout itself (they put it on sys.path); the checkout is not pip-installed.
 # Usage: bash tools/ci/install_core.sh [--lock core|site] [CHECKOUT]   (default: core, this script's checkout)
 # Environment: PYTHON (default python3).
