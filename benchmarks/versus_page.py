@@ -159,6 +159,7 @@ def differences(got: Any, want: Any, path: str = "") -> list[str]:
 
 
 def check(www: Path, a: str, b: str, computed: dict) -> list[str]:
+    from dlbench.analysis.site_predictions import FilePredictor
     from dlbench.analysis.versus import compare_devices, device_labels, resolve
     from dlbench.store.api_rows import Api, device_rows, load_catalogue, load_index
 
@@ -166,7 +167,8 @@ def check(www: Path, a: str, b: str, computed: dict) -> list[str]:
     index = load_index(api)
     labels = device_labels(index)
     rows = device_rows(api, index, [resolve(labels, a, "A")[0], resolve(labels, b, "B")[0]])
-    return differences(computed, compare_devices(rows, index, load_catalogue(api, index), a, b))
+    return differences(computed, compare_devices(rows, index, load_catalogue(api, index), a, b, None,
+                                                 FilePredictor.of_api(api)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -202,3 +202,19 @@ def test_a_prediction_fills_what_was_not_measured_apart_from_the_summary_as_the_
     answer = expand(files[vd.B_LABEL])[("fwdbwd-alexnet", "fp32")]
     assert (answer["value"], answer["method"], answer["unit"]) == (predicted["value"], predicted["method"], "samples/s")
     assert answer["error"] == {k: predicted["error"][k] for k in answer["error"]}
+
+
+def test_on_a_published_api_the_command_reads_its_per_device_and_prediction_files_and_agrees(root, tmp_path):
+    import shutil
+
+    site_data = tmp_path / "site" / "data"
+    shutil.copytree(root / "data" / "api", site_data / "api")
+    r = run_tool("publish", str(site_data))
+    assert r.returncode == 0, r.stderr
+    api = site_data / "api" / "v1"
+    listing = json.loads((api / "by-device.json").read_text())
+    assert any(e.get("predicted") for e in listing["devices"])
+    published = run_tool("versus", "A100", "V100", "--data", str(api), "--format", "json")
+    checkout = run_tool("versus", "A100", "V100", "--root", str(root), "--format", "json")
+    assert published.returncode == checkout.returncode == 0, published.stderr + checkout.stderr
+    assert json.loads(published.stdout) == json.loads(checkout.stdout)

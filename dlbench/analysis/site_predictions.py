@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..store.api_rows import label_of
+from ..store.api_rows import BY_DEVICE_NAME, Api, label_of
+from .versus import ERROR_KEYS     # a prediction's error as versus shows it
 
-ERROR_KEYS = ("scoreboard", "mape", "median_ape", "within_15", "within_25", "devices")
 
 
 def predictions(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -64,3 +64,26 @@ def expand(body: dict[str, Any]) -> dict[tuple[str, str | None], dict[str, Any]]
                                                "error": body["errors"].get(key) if key else None,
                                                "predicted_setting": {"device_count": count}})
     return out
+
+
+class FilePredictor:
+    """The predictions of a published site's API (its `by-device/<device>/predicted.json` files), asked as the
+    fitted predictor is (`predict_many`): what the comparison page shows, read the same way."""
+
+    def __init__(self, answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]]):
+        self.answers = answers
+
+    @classmethod
+    def of_api(cls, api: Api, labels: list[str] | None = None) -> "FilePredictor | None":
+        """The API's prediction files (of these device labels, default all), or None when it has none (a committed
+        API: they are written with the site)."""
+        if not api.exists(BY_DEVICE_NAME):
+            return None
+        listing = api.read(BY_DEVICE_NAME)
+        answers = {e["label"]: expand(api.read(e["predicted"])) for e in listing["devices"]
+                   if e.get("predicted") and (labels is None or e["label"] in labels)}
+        return cls(answers)
+
+    def predict_many(self, label: str, asks: list[tuple[str, str | None]]) -> list[dict[str, Any] | None]:
+        mine = self.answers.get(label, {})
+        return [mine.get(ask) for ask in asks]

@@ -354,8 +354,21 @@ def _predict(predictor: Any, only: dict[str, list[dict[str, Any]]], side_a: dict
             if not answer or ((answer.get("predicted_setting") or {}).get("device_count") or 1) \
                     != (item["setting"].get("device_count") or 1):
                 continue
+            answer = _answer(answer)
             entry = {"device": "b" if side == "a" else "a", "label": missing_on["label"], "workload": item["workload"],
                      "setting": item["setting"], "setting_text": item["setting_text"], **answer}
             item["prediction"] = answer
             predicted.append(entry)
     return predicted
+
+
+ERROR_KEYS = ("scoreboard", "mape", "median_ape", "within_15", "within_25", "devices")
+
+
+def _answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """A predictor's answer in the shape the page's prediction files give (dlbench.analysis.site_predictions):
+    the value, its metric and unit, the method, its measured error, and the device count it was predicted for."""
+    error = answer.get("error")
+    return {"value": answer["value"], "metric": answer["metric"], "unit": answer["unit"], "method": answer["method"],
+            "error": {k: error[k] for k in ERROR_KEYS if k in error} if error else None,
+            "predicted_setting": {"device_count": (answer.get("predicted_setting") or {}).get("device_count") or 1}}

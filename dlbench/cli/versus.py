@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..analysis.site_predictions import FilePredictor
 from ..analysis.versus import TIE, Filters, VersusError, compare_devices, device_labels, resolve
 from ..analysis.versus_output import FORMATS, LIMIT
 from ..store.api_rows import Api, device_rows, load_catalogue, load_index, workload_rows
@@ -111,8 +112,9 @@ def run(argv: list[str] | None) -> int:
         b, _ = resolve(labels, args.b, "B")
         if a == b:
             raise VersusError(f"A and B are the same device ({a}): name two different devices")
-        if args.measured_only:
-            rows, predictor = device_rows(api, index, [a, b]), None
+        published = None if args.measured_only else FilePredictor.of_api(api, [a, b])
+        if args.measured_only or published is not None:     # a published site's API: its per-device files
+            rows, predictor = device_rows(api, index, [a, b]), published
         else:
             rows = workload_rows(api, index)
             predictor = _Lazy(rows, catalogue)
