@@ -9,7 +9,9 @@ Measures, each --repeats times (default 3), printing every time, the best and th
       per command; the rows already read); target <= 1.5 s;
   (c) `Predictor.predict_many` of one device (--device, default the RTX 5090) on every workload of the dataset
       (the fit of every method without that device included); no target, for the record;
-  (d) `tools/predict.py --device D --workload W` (a subprocess), for the record.
+  (d) `tools/predict.py --device D --workload W` (a subprocess), for the record;
+  (e) `Predictor.fit` then `predict_many` of two devices (--device and --other) on every workload: what
+      `tools/versus.py` does for a comparison with predictions; for the record.
 
 Exit status 0 when both targets are met (on the medians), 1 when one is missed or a command fails, 2 a usage
 error. The machine it runs on matters: the targets are for the project's 2-core machine.
@@ -51,6 +53,7 @@ def main() -> int:
                    help="repository root, data/api/v1 folder or URL (default: this checkout)")
     p.add_argument("--repeats", type=int, default=3, help="times each measurement is taken (default: 3)")
     p.add_argument("--device", default="NVIDIA RTX 5090 (cuda)", help="device label for (c) and (d)")
+    p.add_argument("--other", default="NVIDIA RTX 4090 (cuda)", help="the second device label for (e)")
     p.add_argument("--workload", default="timm-infer-resnet50-224", help="workload for (d)")
     args = p.parse_args()
     if args.repeats < 1:
@@ -66,7 +69,7 @@ def main() -> int:
     workloads = [(w["name"], None) for w in index["workloads"]]
     print(f"dataset: {len(rows)} rows, {len(workloads)} workloads ({args.data})")
 
-    evaluate, fit, many, one = [], [], [], []
+    evaluate, fit, many, one, pair = [], [], [], [], []
     answered = 0
     for _ in range(args.repeats):
         evaluate.append(_command(["--evaluate", "--data", args.data]))
@@ -78,10 +81,16 @@ def main() -> int:
         many.append(time.perf_counter() - start)
         answered = sum(a is not None for a in answers)
         one.append(_command(["--device", args.device, "--workload", args.workload, "--data", args.data]))
+        start = time.perf_counter()
+        both = Predictor.fit(rows, catalogue)
+        both.predict_many(args.device, workloads)
+        both.predict_many(args.other, workloads)
+        pair.append(time.perf_counter() - start)
     print(_line("(a) predict.py --evaluate", evaluate, EVALUATE_S))
     print(_line("(b) Predictor.fit (all rows, in-process)", fit, FIT_S))
     print(_line(f"(c) predict_many, {len(workloads)} workloads", many) + f" ({answered} predicted)")
     print(_line("(d) predict.py --device --workload", one))
+    print(_line("(e) fit + predict_many of two devices", pair))
     ok = statistics.median(evaluate) <= EVALUATE_S and statistics.median(fit) <= FIT_S
     print("targets met" if ok else "a target is MISSED")
     return 0 if ok else 1

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dlbench.analysis.predict import Predictor
+from dlbench.analysis.predict import Predictor, power_cap
+from dlbench.analysis.predict_data import Devices, cells_of, observations
 from dlbench.analysis.predict_eval import evaluate
 from dlbench.analysis.predict_report import errors_json, rows_csv
 from dlbench.store.api_rows import Api, load_catalogue, load_index, workload_rows
@@ -29,6 +30,11 @@ GPUS = [("Synth A", 60, 30, 500, []), ("Synth B", 120, 40, 900, []), ("Synth C",
         ("Synth F", 400, 100, 3000, []), ("Synth G", 150, 60, 1500, [])]
 WORKLOADS = 12
 NOISE = 0.02
+# the same, with a TDP each: C, E and F cannot hold their fp16 peak within CAP_K x TDP (TFLOP/s per watt)
+CAP_K = 0.5
+TDPS = {"Synth A": 300, "Synth B": 300, "Synth C": 250, "Synth D": 700, "Synth E": 120, "Synth F": 400,
+        "Synth G": 500}
+CAPPED = ("Synth C", "Synth E", "Synth F")
 
 
 def _row(workload: str, device: str, kind: str, value: float, flops: float, peak: float | None, i: int) -> dict:
@@ -41,15 +47,21 @@ def _row(workload: str, device: str, kind: str, value: float, flops: float, peak
     return row
 
 
-def write_api(folder: Path, drop: set[str] = frozenset(), seed: int = 0) -> dict[str, list[dict]]:
+def write_api(folder: Path, drop: set[str] = frozenset(), seed: int = 0,
+              cap: float | None = None) -> dict[str, list[dict]]:
     """A synthetic API: GPUs following the law, one with two names, and a CPU the catalogue lacks. Each
-    result's noise depends on its workload and device only, so that dropping a device changes no other row."""
+    result's noise depends on its workload and device only, so that dropping a device changes no other row.
+    With `cap`, the GPUs have the TDPS and none runs faster than at `cap` x TDP TFLOP/s (the law's peak is
+    min(fp16 peak, cap x TDP))."""
+    tdp = TDPS if cap else {}
     devices = [{"name": n, "kind": "cuda", "vendor": "Synth", "matches": [n, *extra],
-                "peak_tflops": {"fp16": p16, "fp32": p32}, "bandwidth_gb_s": bw, "memory_gb": 24, "tdp_w": 300}
-               for n, p16, p32, bw, extra in GPUS]
+                "peak_tflops": {"fp16": p16, "fp32": p32}, "bandwidth_gb_s": bw, "memory_gb": 24,
+                "tdp_w": tdp.get(n, 300)} for n, p16, p32, bw, extra in GPUS]
     devices.append({"name": "Synth Unmeasured", "kind": "cuda", "vendor": "Synth", "matches": [],
                     "peak_tflops": {"fp16": 250, "fp32": 75}, "bandwidth_gb_s": 1800})
-    names = [(n, p16) for n, p16, _, _, extra in GPUS for n in [n, *extra]]
+    # (name, the law's peak, the datasheet peak) of every name of every GPU
+    names = [(alias, min(p16, cap * tdp[n]) if cap else p16, p16) for n, p16, _, _, extra in GPUS
+             for alias in [n, *extra]]
     parts: dict[str, list[dict]] = {}
     i = 0
     for w in range(WORKLOADS):
@@ -57,12 +69,12 @@ def write_api(folder: Path, drop: set[str] = frozenset(), seed: int = 0) -> dict
         flops = 1e9 * (1 + w)
         eff = 0.1 + 0.03 * w
         rows = []
-        for device, peak in names:
+        for device, law, peak in names:
             if device in drop:
                 continue
             i += 1
             noise = random.Random(f"{seed}/{name}/{device}").gauss(0, NOISE)
-            value = eff * peak * 1e12 / flops * math.exp(noise)
+            value = eff * law * 1e12 / flops * math.exp(noise)
             rows.append(_row(name, device, "cuda", value, flops, peak, i))
         if "Synth CPU" not in drop:
             i += 1
@@ -112,6 +124,8 @@ def test_evaluation_recovers_the_law(evaluated) -> None:
     assert model["mape"] < 6 and model["within_15"] >= 95 and model["order_accuracy"] >= 95
     # the bandwidth ratio ignores the law's peak: far worse
     assert board["methods"]["bandwidth_ratio"]["mape"] > 3 * model["mape"]
+    # every GPU's TDP is 300 W and none is limited by it: the model caps no peak
+    assert board["power_cap"] == {"min": None, "max": None, "uncapped": len(GPUS) + 1}
     # the CPU has no catalogue entry: nothing predicts it, and it is said so
     assert summary["boards"]["cpu"]["rows"] == 0 and summary["boards"]["cpu"]["held_out_rows"] == WORKLOADS
     assert rows[rows["board"] == "cpu"]["dlbench"].isna().all()
@@ -125,6 +139,26 @@ def test_a_catalogue_entry_is_held_out_with_all_its_names(evaluated) -> None:
     assert set(both["fit_devices"]) == {len(GPUS) - 1 + 1}
     one = both.pivot_table(index="workload", columns="label", values="dlbench")
     assert (one["Synth D (cuda)"] == one["Synth D 80GB (cuda)"]).all()
+
+
+def test_a_power_cap_is_learned_from_the_other_devices(tmp_path: Path) -> None:
+    """Three GPUs cannot hold their datasheet peak within their TDP (the law's peak is min(peak, 0.5 x TDP)):
+    the model's cap, fitted without the device held out, is found again, and the capped devices are predicted
+    where the datasheet peak alone overshoots them."""
+    folder = tmp_path / "api"
+    write_api(folder, cap=CAP_K)
+    rows, catalogue = _load(folder)
+    _, cells, _ = cells_of(observations(rows), Devices.of(catalogue))
+    for name in CAPPED:            # two capped devices are left to learn it from
+        assert abs(power_cap(cells[cells["group"] != f"{name} (cuda)"]) / CAP_K - 1) < 0.06
+    summary, held = evaluate(rows, catalogue)
+    board = summary["boards"]["gpu-compute"]
+    assert board["power_cap"]["uncapped"] == 0 and 0.47 < board["power_cap"]["min"] <= board["power_cap"]["max"] < 0.53
+    capped = held[held["label"].isin([f"{n} (cuda)" for n in CAPPED])]
+    model = (capped["dlbench"] / capped["value"] - 1).abs().mean()
+    assert len(capped) == len(CAPPED) * WORKLOADS and model < 0.06
+    assert (capped["roofline"] / capped["value"] - 1).abs().mean() > 5 * model
+    assert board["methods"]["dlbench"]["mape"] < 6 and board["methods"]["dlbench"]["order_accuracy"] >= 95
 
 
 def test_no_held_out_device_leaks(tmp_path: Path, api_dir: Path) -> None:

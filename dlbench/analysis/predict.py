@@ -1,23 +1,15 @@
 """Predicting a device's throughput on a workload it did not run: from the other devices and the catalogue.
 
-The quantity predicted is the rate of `ok` results: the workload's rate metric (`throughput_samples_per_s`,
-`_tokens_per_s` or `_queries_per_s`: the one its ok results carry, the headline metric when that is a rate),
-as the result states it: for `device_count` N > 1 the system's total. A *task* is a workload in one setting:
-precision, framework and its major.minor version, scenario, compile mode, channels-last, device count and
-partial-dataset size. Tasks are never pooled: a prediction is for one task, from the values other devices
-measured in that very task (the median of each device's results, its *cell*), and the device's catalogue
-entry (`devices.json`: peak TFLOP/s at the task's precision and at FP32, memory bandwidth). Batch size is not
-part of a task: each device ran the batch its memory allows, as published.
+`predict_data.py` prepares the cells the methods fit: a task's median per device, with the device's catalogue
+features. Tasks are never pooled: a prediction is for one task, from what other devices measured in that very
+task. Methods (docs/predict.md), each fitted on the cells of the other devices only:
 
-Methods (docs/predict.md), each from the cells of the other devices only:
-
-- `roofline`: the workload's median efficiency (fraction of datasheet peak at the precision) over the other
-  devices, times the device's peak, divided by the FLOPs per sample (computed as median(y / peak) x peak,
-  which is the same thing; so it is also defined where the FLOPs are not stated);
+- `roofline`: the task's median fraction of datasheet peak over the other devices x the device's peak;
 - `flops_ratio`, `bandwidth_ratio`, `sqrt_rule`: the nearest measured device (in log peak and log bandwidth)
   scaled by the peak ratio, the bandwidth ratio, or sqrt(peak ratio x bandwidth ratio);
 - `loglinear`: log y = a_task + b1 log peak + b2 log bandwidth, one intercept per task, slopes per family;
-- `dlbench`: this project's model (`dlbench_model`): slopes on log peak, log FP32 peak and log bandwidth,
+- `dlbench`: this project's model (`dlbench_model`): slopes on log effective peak (the datasheet peak capped
+  at k x TDP, k fitted on the other devices of its kind: `power_caps`), log FP32 peak and log bandwidth,
   shrunk from all families toward a square-root-rule prior, per family toward those and per task toward its
   family's, the task's level taken from the devices nearest to the one predicted.
 
@@ -28,178 +20,34 @@ leave-one-device-out evaluation (`predict_eval.py`) does, so its value is the ev
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..contract.device_catalogue import PRECISION_KEYS
-from ..contract.families import family_of
 from ..store.labels import device_label
+from .predict_data import (BOARDS, COMPUTE_BOUND, GPU_KINDS, PEAK_KEYS, RATE_METRICS, RATE_UNITS,  # noqa: F401
+                           SETTING, Devices, add_features, board_of, cells_of, observations, split_label,
+                           task_fractions, workload_metrics)     # (the data preparation's names, importable here too)
 
-RATE_METRICS = ("throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s")
-RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
-              "throughput_queries_per_s": "queries/s"}
-PEAK_KEYS = {**PRECISION_KEYS, "fp8": "fp8", "int8": "int8", "int4": "int4"}
-GPU_KINDS = ("cuda", "rocm", "mps", "xpu")
-COMPUTE_BOUND = 0.05          # a task whose median fraction of peak (other devices) is at least this
-SETTING = ("precision", "framework", "framework_version", "scenario", "compile", "channels_last",
-           "device_count", "train_samples")
 METHODS = ("roofline", "flops_ratio", "bandwidth_ratio", "sqrt_rule", "loglinear", "dlbench")
 FALLBACK = ("dlbench", "loglinear", "sqrt_rule", "roofline", "flops_ratio", "bandwidth_ratio")
-BOARDS = ("gpu-compute", "gpu-overhead", "gpu-no-flops", "cpu", "other")
 ERRORS_FILE = Path(__file__).with_name("predict_errors.json")
-# The model's constants (docs/predict.md, "The dlbench model"): its features; the prior slopes (log throughput
-# rises by a quarter of the log peak at the precision, a quarter of the log FP32 peak and half the log
-# bandwidth: the square-root rule with compute split between the matrix and the vector units); the prior's
-# standard deviation on every slope (TAU), which with the residual variance of the cells and the number of
-# devices sets each level's ridge penalty; that variance's floor (1 % noise); and the anchoring width.
+# The model's constants (docs/predict.md, "The dlbench model"): its features; the prior slopes (the square-root
+# rule, compute split between the matrix and the vector units); the prior's sd on every slope (TAU), which with
+# the cells' residual variance (floored at 1 % noise) and the number of devices sets each level's ridge penalty;
+# the anchoring width; the candidate power caps, TFLOP/s per watt of TDP (0.1 to 10 in 80 steps of 5.9 %).
 FEATURES = ("lp", "lf", "lb")
 PRIOR = {"lp": 0.25, "lf": 0.25, "lb": 0.5}
 TAU = 0.1
 S2_FLOOR = 1e-4
 BANDWIDTH_H = 0.5
-
-
-def _version(value: Any) -> str:
-    return ".".join(str(value).split(".")[:2]) if value not in (None, "") else ""
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def workload_metrics(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """Each workload's rate metric: of RATE_METRICS, the one most of its ok results carry (ties: that order)."""
-    counts: dict[str, dict[str, int]] = {}
-    for row in rows:
-        if row.get("status") == "ok":
-            seen = counts.setdefault(row["benchmark"], {})
-            for m in RATE_METRICS:
-                if m in (row.get("metrics") or {}):
-                    seen[m] = seen.get(m, 0) + 1
-    return {w: max(RATE_METRICS, key=lambda m: (c.get(m, 0), -RATE_METRICS.index(m)))
-            for w, c in counts.items() if c}
-
-
-def observations(rows: list[dict[str, Any]]):
-    """One line per usable result: ok, not flagged an outlier, with its workload's rate metric above 0."""
-    import pandas as pd
-
-    metrics = workload_metrics(rows)
-    cols = ("workload", "device", "kind", *SETTING, "metric", "unit", "value", "pfc", "run_id", "result_index")
-    out: dict[str, list] = {k: [] for k in cols}
-    text_keys = ("precision", "framework", "scenario", "compile", "channels_last", "train_samples")
-    for row in rows:
-        metric = metrics.get(row.get("benchmark"))
-        value = (row.get("metrics") or {}).get(metric) if metric else None
-        if row.get("status") != "ok" or row.get("outlier") is True or type(value) not in (int, float) \
-                or not 0 < value < math.inf:
-            continue
-        out["workload"].append(row["benchmark"])
-        out["device"].append(row["device"])
-        out["kind"].append(row.get("device_kind") or "other")
-        for key in text_keys:
-            out[key].append(_text(row.get(key)))
-        out["framework_version"].append(_version(row.get("framework_version")))
-        out["device_count"].append(int(row.get("device_count") or 1))
-        out["metric"].append(metric)
-        out["unit"].append((row.get("units") or {}).get(metric) or RATE_UNITS[metric])
-        out["value"].append(float(value))
-        pfc = row.get("peak_fraction_catalogue")
-        out["pfc"].append(float(pfc) if type(pfc) in (int, float) else math.nan)
-        out["run_id"].append(row.get("run_id", ""))
-        out["result_index"].append(row.get("result_index", 0))
-    obs = pd.DataFrame(out)
-    families = {w: family_of(w).id for w in set(out["workload"])}
-    obs["family"] = obs["workload"].map(families)
-    labels = {(d, k): device_label(d, k) for d, k in set(zip(out["device"], out["kind"]))}
-    obs["label"] = [labels[p] for p in zip(out["device"], out["kind"])]
-    return obs
-
-
-@dataclass
-class Devices:
-    """The catalogue read for prediction: a device (name, kind) -> its entry, and an entry's features."""
-
-    entries: list[dict[str, Any]]
-    by_match: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, catalogue: dict[str, Any] | None) -> "Devices":
-        entries = list((catalogue or {}).get("devices") or [])
-        by_match: dict[tuple[str, str], dict[str, Any]] = {}
-        for e in entries:      # the names results carry (as the API joins them), then the entries' own names
-            for name in e.get("matches") or []:
-                by_match.setdefault((name, e.get("kind")), e)
-        for e in entries:
-            by_match.setdefault((e["name"], e.get("kind")), e)
-        return cls(entries, by_match)
-
-    def entry(self, device: str, kind: str) -> dict[str, Any] | None:
-        return self.by_match.get((device, kind))
-
-    def group(self, device: str, kind: str) -> str:
-        """What is held out together: the catalogue entry (all its names), else the device label itself."""
-        e = self.entry(device, kind)
-        return f"{e['name']} ({e.get('kind')})" if e else device_label(device, kind)
-
-    @staticmethod
-    def features(entry: dict[str, Any] | None, precision: str) -> tuple[float, float, float]:
-        """(log peak TFLOP/s at the precision, log FP32 peak, log bandwidth GB/s); NaN where the entry lacks one."""
-        def log(v: Any) -> float:
-            return math.log(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else math.nan
-
-        if entry is None:
-            return (math.nan,) * 3
-        key = PEAK_KEYS.get(precision)
-        peaks = entry.get("peak_tflops") or {}
-        return (log(peaks.get(key) if key else None), log(peaks.get("fp32")), log(entry.get("bandwidth_gb_s")))
-
-
-def cells_of(obs, devices: Devices):
-    """The median result per task and device label, with the device's features at the task's precision."""
-    import numpy as np
-
-    keys = ["workload", *SETTING]
-    obs = obs.copy()
-    obs["task"] = obs.groupby(keys, sort=True, observed=True).ngroup()
-    cells = (obs.groupby(["task", "label"], sort=True, observed=True)
-             .agg(value=("value", "median"), n=("value", "size"), pfc=("pfc", "median"), device=("device", "first"),
-                  kind=("kind", "first"), family=("family", "first"), workload=("workload", "first"),
-                  precision=("precision", "first"))
-             .reset_index())
-    cells["ly"] = np.log(cells["value"])
-    _features(cells, devices)
-    tasks = obs.drop_duplicates("task").set_index("task")[[*keys, "family", "metric", "unit"]].sort_index()
-    return obs, cells, tasks
-
-
-def _features(frame, devices: Devices) -> None:
-    """Add group, lp, lf, lb to a frame with device, kind and precision columns."""
-    import pandas as pd
-
-    keys = ["device", "kind", "precision"]
-    if frame.empty:
-        for col in ("group", "lp", "lf", "lb"):
-            frame[col] = pd.Series([], dtype=object if col == "group" else float)
-        return
-    uniq = frame[keys].drop_duplicates()
-    table = [(d, k, p, devices.group(d, k), *devices.features(devices.entry(d, k), p))
-             for d, k, p in zip(uniq["device"].tolist(), uniq["kind"].tolist(), uniq["precision"].tolist())]
-    feats = pd.DataFrame(table, columns=[*keys, "group", "lp", "lf", "lb"])
-    joined = frame[keys].merge(feats, on=keys, how="left")
-    for col in ("group", "lp", "lf", "lb"):
-        frame[col] = joined[col].to_numpy()
+CAP_GRID = tuple(0.1 * 100 ** (i / 80) for i in range(81))
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The methods: each takes the fit cells (other devices) and the target cells (task, lp, lf, lb, ...), and
+# The methods: each takes the fit cells (other devices) and the target cells (task, lp, lf, lb, lt, ...), and
 # returns a numpy array of predictions aligned with the targets (NaN where it cannot predict).
 
 def _centered(fit, cols: list[str]):
@@ -275,14 +123,78 @@ def loglinear(fit, target):
     return out
 
 
-def dlbench_model(fit, target):
-    """This project's model. log y = a(task) + x(device) . b(task), x = (log peak at the precision, log FP32
-    peak, log bandwidth): b shrunk from all families toward PRIOR, per family toward that, per task toward its
-    family's; a(task) for the target = the other devices' log values moved by b along their feature distance
-    to it, averaged with Gaussian weights of that distance (width BANDWIDTH_H): the nearest devices count most.
-    Fitted per set of features the targets have (lp and lb needed)."""
+def power_cap(fit) -> float:
+    """k of the dlbench model's power cap (effective peak = min(datasheet peak, k x TDP), TFLOP/s per watt),
+    chosen on the fit cells alone: of CAP_GRID and no cap (inf), the one under which they follow per-family
+    log-linear laws best. Each family's least squares on (capped log peak, log FP32 peak, log bandwidth),
+    within-task centred; the score is the sum over families of their mean squared residual (families count
+    the same, so those with many devices weigh as much as the one with most cells). A cell without a TDP is
+    not capped."""
+    import numpy as np
+    import pandas as pd
+
+    f = fit[["task", "family", "ly", *FEATURES, "lt"]].dropna(subset=list(FEATURES))
+    lt = f["lt"].to_numpy(dtype=float)
+    if f.empty or np.isnan(lt).all():
+        return math.inf
+    task, fam = pd.factorize(f["task"])[0], pd.factorize(f["family"])[0]
+    count, per_fam = np.bincount(task), np.bincount(fam)
+    by_fam = (fam[None, :] == np.arange(len(per_fam))[:, None]).astype(float)      # sums per family: by_fam @ v
+
+    def centred(v):
+        return v - (np.bincount(task, v) / count)[task]
+
+    lp = f["lp"].to_numpy(dtype=float)
+    lf, lb, y = (centred(f[c].to_numpy(dtype=float)) for c in ("lf", "lb", "ly"))
+    ff, fb, bb, fy, by, yy = (by_fam @ np.column_stack([lf * lf, lf * lb, lb * lb, lf * y, lb * y, y * y])).T
+
+    def score(lpk) -> float:
+        p = centred(lpk)
+        pp, pf, pb, py = (by_fam @ np.column_stack([p * p, p * lf, p * lb, p * y])).T
+        xx = np.stack([np.stack([pp, pf, pb], 1), np.stack([pf, ff, fb], 1), np.stack([pb, fb, bb], 1)], 1)
+        xy = np.stack([py, fy, by], 1)
+        w, v = np.linalg.eigh(xx)                  # least squares per family: a pseudo-inverse of x'x
+        keep = w > 1e-10 * np.maximum(w[:, -1:], 1e-300)
+        proj = np.einsum("fji,fj->fi", v, xy)
+        explained = np.where(keep, proj ** 2 / np.where(keep, w, 1.0), 0.0).sum(1)
+        return float((np.maximum(yy - explained, 0.0) / per_fam).sum())
+
+    ks = (*CAP_GRID, math.inf)
+    score_of = functools.cache(lambda i: (score(_capped(lp, lt, ks[i])), -i))     # ties go to the larger k
+    # no cap and every 4th k of the grid, then the k next to the best of those
+    best = min([len(CAP_GRID), *range(len(CAP_GRID) - 1, -1, -4)], key=score_of)
+    return ks[min(range(max(best - 3, 0), min(best + 4, len(ks))), key=score_of)]
+
+
+def power_caps(fit) -> dict[str, float]:
+    """The power cap of each device kind (cuda, rocm, tpu, ...), each fitted on that kind's cells alone: the
+    watts of one maker's chips say nothing of another's."""
+    return {kind: power_cap(part) for kind, part in fit.groupby("kind", sort=True)}
+
+
+def _capped(lp, lt, k):
+    """Log peak capped at log(k x TDP) (k a number or one per cell); unchanged where the TDP (or the peak) is
+    unknown, or k is inf."""
     import numpy as np
 
+    with np.errstate(divide="ignore"):
+        cap = np.log(k) + lt
+    return np.where(lp > cap, cap, lp)
+
+
+def dlbench_model(fit, target, caps: dict[str, float] | None = None):
+    """This project's model. log y = a(task) + x(device) . b(task), x = (log effective peak at the precision,
+    log FP32 peak, log bandwidth), the effective peak capped at k x TDP, k of the device's kind (`caps`, else
+    `power_caps` of the fit cells): b shrunk from all families toward PRIOR, per family toward that, per task
+    toward its family's; a(task) for the target = the other devices' log values moved by b along their feature
+    distance to it, averaged with Gaussian weights of that distance (width BANDWIDTH_H): the nearest devices
+    count most. Fitted per set of features the targets have (lp and lb needed)."""
+    import numpy as np
+
+    caps = power_caps(fit) if caps is None else caps
+    fit, target = (f.assign(lp=_capped(f["lp"].to_numpy(), f["lt"].to_numpy(),
+                                       f["kind"].map(caps).fillna(math.inf).to_numpy(dtype=float)))
+                   for f in (fit, target))
     out = np.full(len(target), np.nan)
     for cols, idx in _by_features(target).items():
         f = fit.dropna(subset=list(cols))
@@ -293,16 +205,17 @@ def dlbench_model(fit, target):
         x, y = _centered(f, cols)
         glob = _ridge(x, y, _lam(f, x, y), np.array([PRIOR.get(c, 0.0) for c in cols]))
         fam_of = f["family"].to_numpy()
-        slopes = {}
-        for fam in np.unique(fam_of):
-            sel = fam_of == fam
-            slopes[fam] = _ridge(x[sel], y[sel], _lam(f[sel], x[sel], y[sel]), glob)
+        families = sorted(set(fam_of.tolist()))     # each family's slopes, then the global ones:
+        table = np.vstack([_ridge(x[s], y[s], _lam(f[s], x[s], y[s]), glob) for s in [fam_of == m for m in families]]
+                          + [glob])
+        position = {fam: i for i, fam in enumerate(families)}
         cand = t[["task", "family", *cols]].reset_index(drop=True).rename_axis("tid").reset_index().merge(
             f[["task", "ly", *cols]], on="task", suffixes=("", "_r"))
         if cand.empty:
             continue
-        beta = np.vstack([slopes.get(fam, glob) for fam in cand["family"]])
-        beta = beta + _task_slopes(f, x, y, slopes, cols).reindex(cand["task"]).fillna(0.0).to_numpy()
+        beta = table[[position.get(fam, len(families)) for fam in cand["family"].tolist()]]
+        fit_beta = table[[position[fam] for fam in fam_of.tolist()]]
+        beta = beta + _task_slopes(f, x, y, fit_beta).reindex(cand["task"]).fillna(0.0).to_numpy()
         dx = cand[cols].to_numpy() - cand[[c + "_r" for c in cols]].to_numpy()
         est = cand["ly"].to_numpy() + (dx * beta).sum(axis=1)
         w = np.exp(-(dx ** 2).sum(axis=1) / (2 * BANDWIDTH_H ** 2)) + 1e-12
@@ -313,15 +226,15 @@ def dlbench_model(fit, target):
     return out
 
 
-def _task_slopes(f, x, y, slopes, cols):
-    """Each task's deviation from its family's slopes: a Gaussian prior of sd TAU against the family's residual
-    variance per cell (a ridge toward the family's slopes), so a task measured on few devices keeps them."""
+def _task_slopes(f, x, y, fam_beta):
+    """Each task's deviation from its family's slopes (`fam_beta`, one row per fit cell): a Gaussian prior of sd
+    TAU against the family's residual variance per cell (a ridge toward the family's slopes), so a task
+    measured on few devices keeps them."""
     import numpy as np
     import pandas as pd
 
-    fam_beta = np.vstack([slopes[fam] for fam in f["family"]])
     r = y - (x * fam_beta).sum(axis=1)
-    k = len(cols)
+    k = x.shape[1]
     tasks, inv = np.unique(f["task"].to_numpy(), return_inverse=True)
     xx = np.zeros((len(tasks), k, k))
     np.add.at(xx, inv, x[:, :, None] * x[:, None, :])
@@ -337,45 +250,23 @@ def _by_features(target) -> dict[tuple, Any]:
     """Target positions grouped by which of FEATURES they have (those with lp and lb only)."""
     import numpy as np
 
-    groups: dict[tuple, list[int]] = {}
-    have = {c: target[c].notna().to_numpy() for c in FEATURES}
-    for i in range(len(target)):
-        if have["lp"][i] and have["lb"][i]:
-            groups.setdefault(tuple(c for c in FEATURES if have[c][i]), []).append(i)
-    return {k: np.array(v) for k, v in sorted(groups.items())}
+    have = np.column_stack([target[c].notna().to_numpy() for c in FEATURES])
+    usable = have[:, FEATURES.index("lp")] & have[:, FEATURES.index("lb")]
+    code = np.where(usable, have @ (1 << np.arange(len(FEATURES))), -1)
+    return {tuple(name for i, name in enumerate(FEATURES) if c >> i & 1): np.flatnonzero(code == c)
+            for c in sorted(set(code.tolist()) - {-1})}
 
 
-def predict_all(fit, target) -> dict[str, Any]:
-    """Every method's predictions for the targets (a dict method -> numpy array)."""
+def predict_all(fit, target, caps: dict[str, float] | None = None) -> dict[str, Any]:
+    """Every method's predictions for the targets (a dict method -> numpy array); `caps`: the dlbench model's
+    power caps when already known (`power_caps(fit)`)."""
     out = {"roofline": roofline(fit, target), **ratio_methods(fit, target), "loglinear": loglinear(fit, target),
-           "dlbench": dlbench_model(fit, target)}
+           "dlbench": dlbench_model(fit, target, caps)}
     return {m: out[m] for m in METHODS}
-
-
-def board_of(kind: str, fraction: float) -> str:
-    """The scoreboard of a task on a device kind: by the task's median fraction of peak on the other devices."""
-    if kind == "cpu":
-        return "cpu"
-    if kind not in GPU_KINDS:
-        return "other"
-    if fraction != fraction:
-        return "gpu-no-flops"
-    return "gpu-compute" if fraction >= COMPUTE_BOUND else "gpu-overhead"
-
-
-def task_fractions(fit):
-    """Each task's median fraction of catalogue peak over the fit devices' cells (NaN where none has one)."""
-    return fit.groupby("task")["pfc"].median()
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The fitted predictor: what `tools/predict.py` and `tools/versus.py` ask.
-
-def split_label(label: str) -> tuple[str, str]:
-    """(device name, kind) of a label `name (kind)`."""
-    name, _, kind = label.rpartition(" (")
-    return (name, kind[:-1]) if name and kind.endswith(")") else (label, "other")
-
 
 def load_errors(path: Path | None = None) -> dict[str, Any] | None:
     """The stored evaluation summary (`--evaluate --write-errors`), or None when there is none or it is unreadable."""
@@ -391,10 +282,17 @@ class Predictor:
     def __init__(self, obs, cells, tasks, devices: Devices, errors: dict[str, Any] | None):
         self.obs, self.cells, self.tasks, self.devices, self.errors = obs, cells, tasks, devices, errors
         self._kinds = dict(zip(cells["label"].tolist(), cells["kind"].tolist()))
+        ids = tasks.index.tolist()
         setting = [tuple(v) for v in zip(*(tasks[k].tolist() for k in SETTING))]
-        self._setting = dict(zip(tasks.index.tolist(), setting))
+        self._setting = dict(zip(ids, setting))
+        self._metric = dict(zip(ids, tasks["metric"].tolist()))
+        self._unit = dict(zip(ids, tasks["unit"].tolist()))
+        self._family = dict(zip(ids, tasks["family"].tolist()))
+        # the parts of a setting's rank (`_order`) the device does not change: one device per system, newest version
+        self._rank = {t: (s[6] != 1, tuple(-(int(p) if p.isdigit() else -1) for p in s[2].split(".")) if s[2] else ())
+                      for t, s in self._setting.items()}
         self._by_workload: dict[str, list[int]] = {}
-        for task, workload in zip(tasks.index.tolist(), tasks["workload"].tolist()):
+        for task, workload in zip(ids, tasks["workload"].tolist()):
             self._by_workload.setdefault(workload, []).append(task)
         self._used: dict[str, set] = {}      # label -> the settings its results were measured in
         for label, task in zip(cells["label"].tolist(), cells["task"].tolist()):
@@ -442,10 +340,8 @@ class Predictor:
     def _order(self, task: int, label: str, fit_devices: dict[int, int]) -> tuple:
         """Which setting to predict first: one device per system, a setting the device measured other
         workloads in, the most devices measured, the newest framework version, then the first."""
-        setting = self._setting[task]
-        version = tuple(int(p) if p.isdigit() else -1 for p in setting[2].split(".")) if setting[2] else ()
-        return (setting[6] != 1, setting not in self._used.get(label, ()), -fit_devices[task],
-                tuple(-v for v in version), task)
+        single, version = self._rank[task]
+        return (single, self._setting[task] not in self._used.get(label, ()), -fit_devices[task], version, task)
 
     def predict(self, device_label: str, workload: str, precision: str | None = None) -> dict[str, Any] | None:
         return self.predict_many(device_label, [(workload, precision)])[0]
@@ -461,7 +357,8 @@ class Predictor:
         kind = self._kinds.get(device_label, kind)
         group = self.devices.group(name, kind)
         fit = self.cells[self.cells["group"] != group]
-        fit_devices = fit.groupby("task")["label"].nunique().to_dict()
+        counts = fit.groupby("task")["label"].nunique()
+        fit_devices = dict(zip(counts.index.tolist(), counts.tolist()))
         wanted: list[list[int]] = []
         for workload, precision in asks:
             ids = [t for t in self._by_workload.get(workload, []) if t in fit_devices
@@ -472,13 +369,12 @@ class Predictor:
         if not every:
             return [None] * len(asks)
         target = pd.DataFrame({"task": every, "label": device_label, "device": name, "kind": kind,
-                               "family": self.tasks.loc[every, "family"].to_numpy(),
-                               "precision": self.tasks.loc[every, "precision"].to_numpy()})
-        _features(target, self.devices)
+                               "family": [self._family[t] for t in every],
+                               "precision": [self._setting[t][0] for t in every]})
+        add_features(target, self.devices)
         preds = predict_all(fit, target)
         pos = {t: i for i, t in enumerate(every)}
-        fractions = task_fractions(fit).to_dict()
-        metric, unit = self.tasks["metric"].to_dict(), self.tasks["unit"].to_dict()
+        fractions = task_fractions(fit).reindex(every).to_numpy()
         out: list[dict[str, Any] | None] = []
         for ids in wanted:
             answer = None
@@ -487,8 +383,8 @@ class Predictor:
                 method = next((m for m in FALLBACK if not np.isnan(preds[m][i])), None)
                 if method is None:
                     continue
-                board = board_of(kind, float(fractions.get(task, math.nan)))
-                answer = {"value": float(preds[method][i]), "metric": metric[task], "unit": unit[task],
+                board = board_of(kind, float(fractions[i]))
+                answer = {"value": float(preds[method][i]), "metric": self._metric[task], "unit": self._unit[task],
                           "method": method, "error": self.error_of(board, method), "scoreboard": board,
                           "fit_devices": int(fit_devices[task]),
                           "predicted_setting": dict(zip(SETTING, self._setting[task]))}
@@ -503,4 +399,3 @@ class Predictor:
             return None
         return {"scoreboard": board, "mape": m["mape"], "median_ape": m["median_ape"], "within_25": m["within_25"],
                 "within_15": m.get("within_15"), "devices": (self.errors["boards"][board] or {}).get("devices")}
-

@@ -6,7 +6,9 @@ held-out device ran that at least one other device ran too. Every held-out resul
 against its cell's prediction. Scoreboards (`predict.board_of`): GPU tasks whose median fraction of
 datasheet peak on the other devices is at least 5 % (`gpu-compute`, the headline), under 5 %
 (`gpu-overhead`), GPU tasks without a FLOP count (`gpu-no-flops`: no fraction is known), CPUs, other
-accelerators. Within a scoreboard, methods are scored on the same rows: those every method predicts.
+accelerators. Within a scoreboard, methods are scored on the same rows: those every method predicts. The
+dlbench model's power caps are fitted in each fold on the other devices alone (`predict.power_caps`) and
+stated per board (their range over its devices).
 
 Metrics, each computed per device (label) first and then averaged over devices: mean and median absolute
 percentage error, the geometric error factor exp(mean |ln(pred / measured)|), the shares within 10, 15 and
@@ -17,9 +19,11 @@ its device and setting, of the names of one catalogue entry, and of framework ve
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .predict import BOARDS, METHODS, Devices, board_of, cells_of, observations, predict_all, task_fractions
+from .predict import METHODS, power_caps, predict_all
+from .predict_data import BOARDS, Devices, board_of, cells_of, observations, task_fractions
 
 ORDER_RATIO = 1.1
 BOOTSTRAP = 1000
@@ -41,15 +45,18 @@ def held_out(rows: list[dict[str, Any]], catalogue: dict[str, Any] | None):
         target = target[target["task"].isin(fit["task"])]
         if target.empty:
             continue
-        preds = predict_all(fit, target)
+        caps = power_caps(fit)
+        preds = predict_all(fit, target, caps)
         frac = target["task"].map(task_fractions(fit)).to_numpy()
         part = target[["task", "label", "group", "kind", "family", "workload", "value"]].copy()
         part["board"] = [board_of(k, f) for k, f in zip(part["kind"], frac)]
         part["fit_devices"] = target["task"].map(fit.groupby("task")["label"].nunique()).to_numpy()
+        part["power_cap"] = target["kind"].map(caps).fillna(math.inf).to_numpy(dtype=float)
         for m in METHODS:
             part[m] = preds[m]
         parts.append(part)
-    cols = ["task", "label", "group", "kind", "family", "workload", "value", "board", "fit_devices", *METHODS]
+    cols = ["task", "label", "group", "kind", "family", "workload", "value", "board", "fit_devices", "power_cap",
+            *METHODS]
     cp = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: [] for c in cols})
     cp = cp.astype({"task": np.int64}) if len(cp) else cp
     return obs, cp, tasks
@@ -117,6 +124,10 @@ def score_board(rows, cells, board: str) -> dict[str, Any]:
     out: dict[str, Any] = {"board": board, "held_out_rows": int(len(mine)), "rows": int(len(common)),
                            "devices": int(common["label"].nunique()), "tasks": int(common["task"].nunique()),
                            "workloads": int(common["workload"].nunique()), "methods": {}}
+    caps = ccells.groupby("label")["power_cap"].first().to_numpy()
+    finite = caps[np.isfinite(caps)]
+    out["power_cap"] = {"min": float(finite.min()) if len(finite) else None,
+                        "max": float(finite.max()) if len(finite) else None, "uncapped": int(len(caps) - len(finite))}
     rng = np.random.default_rng(SEED)
     per = {}
     for m in METHODS:

@@ -21,8 +21,8 @@ METHOD_TITLES = {
     "bandwidth_ratio": "bandwidth ratio: the nearest measured device x the ratio of memory bandwidths",
     "sqrt_rule": "square-root rule: the nearest measured device x sqrt(peak ratio x bandwidth ratio)",
     "loglinear": "log-linear fit: log y = a(task) + b1 log peak + b2 log bandwidth, slopes per family",
-    "dlbench": ("dlbench model: shrunk slopes on log peak, log FP32 peak, log bandwidth; anchored on the nearest "
-                "devices"),
+    "dlbench": ("dlbench model: shrunk slopes on log effective peak (the datasheet peak capped at k x TDP, k fitted "
+                "on the other devices of its kind), log FP32 peak, log bandwidth; anchored on the nearest devices"),
 }
 COMPARABLE = ("Comparable with: the other methods of the same scoreboard (same held-out rows and devices). "
               "Not comparable with: other scoreboards (other devices and tasks), nor the published anchors "
@@ -158,6 +158,14 @@ def _board_text(board: str, b: dict[str, Any], target: dict[str, float], top: in
         lines.append(f"what limits dlbench (a diagnostic using the held-out values): each device's median error "
                      f"({bias}); with that one number per device removed, mean {lim['debiased_mape']:.1f} %, "
                      f"median {lim['debiased_median_ape']:.1f} % would remain (the per-workload spread)")
+    cap = b.get("power_cap") or {}
+    if cap.get("min") is not None:
+        span = (f"{cap['min']:.2f}" if cap["min"] == cap["max"] else f"{cap['min']:.2f} to {cap['max']:.2f}")
+        none = f" (no cap for {cap['uncapped']} device(s))" if cap["uncapped"] else ""
+        lines.append(f"dlbench's power cap, fitted on the other devices of the kind when each is held out: k = {span} "
+                     f"TFLOP/s per W of TDP{none}")
+    elif cap:
+        lines.append("dlbench's power cap: none (too few other devices of the kind, or they fit best without one)")
     if board == "gpu-compute":
         lines += _target_lines(b, target)
     width = max(len(d["device"]) for d in b["per_device"])
