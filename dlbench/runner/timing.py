@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 
 class PhaseTimer:
@@ -23,6 +23,8 @@ class PhaseTimer:
         self._synchronize = synchronize
         self._clock = clock
         self.laps: dict[str, list[float]] = defaultdict(list)
+        # Phase name -> an energy meter (dlbench.runner.energy.EnergyMeter) read around each of its laps.
+        self.meters: dict[str, Any] = {}
 
     def read(self) -> float:
         """The clock, read after the device has finished all work queued so far."""
@@ -30,11 +32,29 @@ class PhaseTimer:
         return self._clock()
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        """Time the block as one lap of phase `name`. A block that raises records nothing."""
-        start = self.read()
-        yield
-        self.laps[name].append(self.read() - start)
+    def phase(self, name: str, samples: int = 0) -> Iterator[None]:
+        """Time the block as one lap of phase `name`. A block that raises records nothing.
+
+        A phase with a meter (`meters[name]`): the meter starts after the device synchronization and before
+        the clock read, and stops after the closing read, so its reads are not timed; `samples` is what the
+        lap processes (for samples per joule)."""
+        meter = self.meters.get(name)
+        if meter is None:
+            start = self.read()
+            yield
+            self.laps[name].append(self.read() - start)
+            return
+        self._synchronize()
+        meter.start()
+        start = self._clock()
+        try:
+            yield
+            lap = self.read() - start
+        except BaseException:
+            meter.abort()
+            raise
+        meter.stop(lap, samples)
+        self.laps[name].append(lap)
 
     def total(self, name: str) -> float:
         """Sum of the laps of phase `name` (0 when it never completed)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from ...contract.stats import percentile
+from .. import energy
 from ..memory import MemoryTracker
 from ..timing import PhaseTimer
 
@@ -25,6 +26,7 @@ class Part:
     iterations: dict[str, list[float]] = field(default_factory=dict)  # as in Measurement
     status: str = "ok"
     message: str | None = None
+    energy: dict[str, Any] | None = None  # as in Measurement
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Measurement:
     # Timings taken once per timed iteration, in milliseconds, unrounded, by iteration_stats name (step_ms,
     # latency_ms, ...): the report pools them over the repeats into the result's `iteration_stats`.
     iterations: dict[str, list[float]] = field(default_factory=dict)
+    # The result's `energy` entry for this repeat (a reading or why it is missing: dlbench.runner.energy), with
+    # energy_j, average_power_w, samples_per_joule in `metrics` when read; None when nothing was metered.
+    energy: dict[str, Any] | None = None
 
 
 class Scenario:
@@ -70,12 +75,17 @@ class IterationScenario(Scenario):
 
 
 @contextmanager
-def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Iterator[PhaseTimer]:
+def measuring(backend: Any, m: "Measurement", clock: Callable[[], float],
+              timed: str | None = None) -> Iterator[PhaseTimer]:
     """The frame of one measurement (train, step, infer): a PhaseTimer on the backend's synchronization,
     started; on success `total_s` from a synchronized clock read, on a failure from a plain one (after a
     device error a synchronization could fail again); peak memory merged into `m.metrics` either way (its own
-    failure is not worth hiding the real one)."""
+    failure is not worth hiding the real one). `timed`: the phase whose laps are the timed part, metered for
+    energy (dlbench.runner.energy; the meter is set up before `total_s` starts)."""
     timer = PhaseTimer(backend.synchronize, clock)
+    meter = energy.meter_for(backend.device) if timed else None
+    if meter is not None:
+        timer.meters[timed] = meter
     memory = MemoryTracker(backend)
     memory.start()
     started = timer.read()
@@ -90,6 +100,9 @@ def measuring(backend: Any, m: "Measurement", clock: Callable[[], float]) -> Ite
             m.metrics.update(memory.metrics())
         except Exception:
             pass
+        energy.record(m, meter)  # the laps that completed, on a failure too
+        if meter is not None:
+            meter.close()
 
 
 def failure_message(exc: BaseException) -> str:

@@ -70,7 +70,7 @@ class InferenceScenario(IterationScenario):
 
         backend, metrics, w = self.backend, m.metrics, self.workload
         clock, sync = self.clock, backend.synchronize
-        with measuring(backend, m, clock) as timer:
+        with measuring(backend, m, clock, timed="throughput") as timer:
             images = self.images(seed, m)
             source = (1, *images.shape[1:3]) if images.ndim == 3 else (images.shape[3], *images.shape[1:3])
             steps = plan(tuple(int(d) for d in source), w.input, w.preprocess)
@@ -111,7 +111,7 @@ class InferenceScenario(IterationScenario):
             for _ in range(self.warmup):
                 predict(batch)
             marks = marks_or_none(backend, self.iterations, 2)
-            with timer.phase("throughput"):
+            with timer.phase("throughput", samples=self.batch_size * self.iterations):
                 for i in range(self.iterations):
                     marks.mark(i, 0)
                     predict(batch)

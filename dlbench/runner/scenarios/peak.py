@@ -32,6 +32,7 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
+from .. import energy
 from ..backends.base import Backend, Progress, UsageError
 from ..memory import peak_host_rss_bytes
 from ..timing import PhaseTimer
@@ -91,6 +92,7 @@ class PeakScenario(IterationScenario):
         backend = self.backend
         part = m.parts[key] = Part(fields)
         timer = PhaseTimer(backend.synchronize, self.clock)
+        meter = timer.meters["loop"] = energy.meter_for(backend.device)  # energy over the timed loop, no samples
         backend.reset_peak_memory()
         op = None
         begin = timer.read()
@@ -118,6 +120,8 @@ class PeakScenario(IterationScenario):
             del exc
         finally:
             del op
+            energy.record(part, meter)  # on a failure too: why there is no reading
+            meter.close()
             end = getattr(backend, "end_peak_part", None)
             if end:
                 end()

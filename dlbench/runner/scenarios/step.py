@@ -57,7 +57,7 @@ class StepScenario(IterationScenario):
 
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         backend, metrics, w = self.backend, m.metrics, self.workload
-        with measuring(backend, m, self.clock) as timer:
+        with measuring(backend, m, self.clock, timed="steps") as timer:
             program = backend.step_program(w.model, w.input, self.batch_size, seed, w.optimizer, w.learning_rate,
                                            w.momentum)
             if program.fused:
@@ -84,7 +84,7 @@ class StepScenario(IterationScenario):
             p.backward(loss)
             p.optimize()
         marks = self.backend.marks(self.iterations, 4)
-        with timer.phase("steps"):
+        with timer.phase("steps", samples=p.samples * self.iterations):
             for i in range(self.iterations):
                 marks.mark(i, 0)
                 loss = p.forward()
@@ -103,7 +103,7 @@ class StepScenario(IterationScenario):
         for _ in range(self.warmup):
             p.step()
         marks = self.backend.marks(self.iterations, 2)
-        with timer.phase("steps"):
+        with timer.phase("steps", samples=p.samples * self.iterations):
             for i in range(self.iterations):
                 marks.mark(i, 0)
                 p.step()

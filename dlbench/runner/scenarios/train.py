@@ -67,7 +67,7 @@ class TrainingScenario(Scenario):
     def run(self, seed: int, m: Measurement, label: str = "") -> Measurement:
         """One full measurement into `m` (passed in so that a failure leaves its partial metrics there)."""
         backend, metrics = self.backend, m.metrics
-        with self._bars(), measuring(backend, m, self.clock) as timer:
+        with self._bars(), measuring(backend, m, self.clock, timed="compute") as timer:
             with timer.phase("load"):
                 arrays = self.load_dataset(self.workload.dataset)
                 if self.train_samples is not None or self.test_samples is not None:
@@ -144,7 +144,7 @@ class TrainingScenario(Scenario):
         accuracies: list[float] = []
         loss = math.nan
         for epoch in range(self.epochs):
-            with timer.phase("compute"):
+            with timer.phase("compute", samples=data.train_samples):
                 epoch_loss = backend.train_epoch(state, data, self.batch_size, epoch, self.progress)
             metrics["epoch_s"] = [_s(t) for t in timer.laps["compute"]]
             metrics["compute_s"] = _s(timer.total("compute"))
