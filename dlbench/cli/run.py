@@ -12,6 +12,7 @@ from ..contract.problems import display_path
 from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
 from ..runner.backends.base import DEVICE_SYNTAX, PRECISIONS, RunOptions
+from . import sweep_args
 from .common import guarded
 
 DESCRIPTION = """Run a benchmark workload on this machine and record the result as one fragment,
@@ -45,6 +46,8 @@ examples:
   %(prog)s fashion-mnist-vgg19-gap --framework torch --epochs 1 --train-samples 512 --test-samples 512
   %(prog)s mnist-lenet5 --framework tensorflow --device cuda:1 --repeats 3
   %(prog)s fwdbwd-resnet50 --framework torch --precision bf16 --channels-last --compile
+  %(prog)s fwdbwd-alexnet --framework torch --device cpu --devices 1,2
+  %(prog)s fwdbwd-resnet50 --framework torch --device cpu --batch-sweep --memory-limit 6GiB --warmup 1 --iterations 3
   %(prog)s infer-fashion-mnist-lenet5 --framework tensorflow --iterations 200
   %(prog)s peak --framework torch --device cuda"""
 
@@ -82,6 +85,15 @@ def _seed(text: str) -> int:
 def _device(text: str):
     try:
         return parse_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _devices(text: str) -> list[int]:
+    from ..runner.distributed import parse_counts
+
+    try:
+        return parse_counts(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -146,6 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", type=_device, default=parse_device("auto"), metavar="DEVICE",
                    help=f"device to run on: {DEVICE_SYNTAX} (default auto: the first CUDA/ROCm GPU, else Apple "
                         "MPS, else the CPU); a device that is not available is a usage error")
+    p.add_argument("--devices", type=_devices, metavar="N[,M...]",
+                   help="step and train scenarios: data-parallel on N devices, through the frameworks' own launchers "
+                        "(PyTorch: N processes started by torchrun with DistributedDataParallel, NCCL on GPUs, gloo "
+                        "on the CPU; TensorFlow: tf.distribute.MirroredStrategy); --batch-size is the batch on each "
+                        "device, recorded as batch_size, and global_batch_size = N x batch_size; the throughput is "
+                        "the whole system's. Several counts (such as 1,2,4) run one after the other into one "
+                        "fragment, the 1-device run as without --devices, and with 1 among them every result "
+                        "records scaling_efficiency = throughput(N) / (N x throughput(1)). GPUs: cuda:0 to "
+                        "cuda:N-1 (give --device cuda or auto, not cuda:N). On the CPU a device is one of N workers "
+                        "sharing its cores (PyTorch: a process with cores/N threads; TensorFlow: a logical CPU "
+                        "device), at most one per logical CPU this process may use. More devices than the machine "
+                        "has is a usage error")
     p.add_argument("--repeats", type=_positive, default=1, metavar="R",
                    help="measure R times, each with a fresh model and seed S+i; the fragment records medians and "
                         "their spread (min, max, IQR, samples) (default 1; 3 or more to show the noise)")
@@ -162,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="your public handle (e.g. GitHub user name) to record with the result; never an e-mail")
     p.add_argument("--notes", type=_notes, metavar="TEXT",
                    help="free text about the hardware or software set-up to record with the result")
+    sweep_args.add_options(p)
     return p
 
 
@@ -239,6 +264,12 @@ def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace, wor
         if workload.input.tokens:
             parser.error(f"--channels-last: {workload.model} is not a convolutional network (its input is "
                          "token ids)")
+    if args.devices:
+        if workload.scenario not in ("step", "train"):
+            parser.error(f"--devices: {where} runs on one device (several devices: the step and train scenarios)")
+        if args.device.index is not None:
+            parser.error(f"--devices: runs on cuda:0 to cuda:N-1; give --device {args.device.kind} (or auto), not "
+                         f"cuda:{args.device.index}")
     if args.compile and workload.scenario == "peak":
         parser.error("--compile: the peak scenario runs no model (it times the framework's matrix product "
                      "and copy)")
@@ -266,6 +297,7 @@ def run(argv: list[str] | None) -> int:
         parser.error(f"--framework is required: one of {', '.join(sorted(BACKENDS))}")
     workload = workloads.get(args.workload)
     check_options(parser, args, workload)
+    sweep_args.check(parser, args, workload)
     # Imported only for a run (NumPy, the schema validator): --list, --help and usage errors answer at once.
     from ..runner.data.datasets import DatasetError
     from ..contract.fragment import write
@@ -282,15 +314,26 @@ def run(argv: list[str] | None) -> int:
     out = args.out if args.out is not None else data_dir() / "fragments"
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out}: not a folder")
+    sweep = sweep_args.options(args) if args.batch_sweep else None  # each point in a process: none here
     try:
-        backend = prepare(config)
+        backend = prepare(config) if sweep is None else None
     except (UsageError, FrameworkMissing) as exc:
         parser.error(str(exc))
     try:
-        record = measure(config, backend, public_argv(argv))
+        if sweep is not None:
+            record = sweep_args.measure(config, sweep, public_argv(argv))
+        elif args.devices:
+            from ..runner.distributed import measure_devices
+
+            record = measure_devices(config, backend, public_argv(argv), args.devices)
+        else:
+            record = measure(config, backend, public_argv(argv))
     except UsageError as exc:
         parser.error(str(exc))
     except DatasetError as exc:
+        print(f"run.py: {exc}\nnothing was written", file=sys.stderr)
+        return 1
+    except sweep_args.SweepFailed as exc:
         print(f"run.py: {exc}\nnothing was written", file=sys.stderr)
         return 1
     except InvalidRecord as exc:
@@ -308,6 +351,8 @@ def run(argv: list[str] | None) -> int:
     results = record["results"]
     print(f"wrote {display_path(path)}")
     print(summary(results))
+    if sweep is not None:
+        print(sweep_args.summary(results[0]))
     if not _accepted(path):
         return 1
     return 0 if all(r["status"] == "ok" for r in results) else 1

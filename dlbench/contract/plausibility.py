@@ -18,11 +18,13 @@ apply to what they hold (physics, universal limits) are checked. Check codes (st
 - `date-too-early`: started_at/finished_at not before EARLIEST_RUN (2026-11-01, the runner's first release).
 - `device-not-in-system`: a measured result's device is one its system lists (accelerator or CPU model).
 - `device-kind-mismatch`: the listed accelerator of that name is of the result's device_kind.
-- `device-count-exceeds-system`: device_count <= the accelerator's count (a CPU: <= sockets, else 1).
+- `device-count-exceeds-system`: device_count <= the accelerator's count (a CPU: <= its logical cores, else its
+  sockets, else 1: the "CPU devices" of a data-parallel run are workers sharing its cores).
 - `device-memory-exceeds`: peak device memory <= the devices' memory (a CPU: the host's memory).
 - `host-memory-exceeds`: peak_host_rss_bytes <= system.memory_bytes.
 - `host-memory-universal`: peak_host_rss_bytes <= 64 TiB, for any record.
-- `flops-exceed-peak`: achieved FLOP/s <= catalogue dense peak x device_count x 1.1 (a CPU: its ceiling).
+- `flops-exceed-peak`: achieved FLOP/s <= catalogue dense peak x device_count x 1.1 (a CPU: its ceiling, which
+  covers all its cores whatever the device_count).
 - `flops-exceed-universal`: achieved FLOP/s <= 10 PFLOP/s per device, for any device.
 - `bandwidth-exceeds-peak`: bandwidth_bytes_per_s <= catalogue bandwidth x count x 1.1 (else 50 TB/s/device).
 - `unverified-device` (a notice, never a failure): an accelerator the catalogue does not know.
@@ -224,9 +226,11 @@ def _check_system(result: dict[str, Any], system: dict[str, Any], path: tuple, a
         if name is not None and model is not None and name != model:
             add(path + ("device_name",), f"{name!r} is not the system's CPU ({model!r}): a result runs on a device "
                 "the system it was measured on has", "device-not-in-system")
-        sockets = system.get("cpu", {}).get("sockets") or 1
-        if count > sockets:
-            add(path + ("device_count",), f"{count} CPU devices, but the system has {sockets} socket(s): "
+        cpu = system.get("cpu", {})
+        have, what = next(((cpu[k], w) for k, w in (("logical_cores", "logical core(s)"), ("sockets", "socket(s)"))
+                           if isinstance(cpu.get(k), int) and cpu[k] > 0), (1, "CPU"))
+        if count > have:
+            add(path + ("device_count",), f"{count} CPU devices, but the system has {have} {what}: "
                 "device_count cannot exceed what the system has", "device-count-exceeds-system")
         device_memory = _num(system.get("memory_bytes"))
     else:
@@ -305,9 +309,10 @@ def _check_physics(result: dict[str, Any], system: dict[str, Any], path: tuple, 
                 "above any device made: the result is not physically possible", "flops-exceed-universal")
         else:
             ceiling, what = _flops_ceiling(result, system, catalogue, add, path)
-            if ceiling is not None and flops > ceiling * count:
-                add(mp + (field,), f"{flops:.4g} FLOP/s{how} exceeds {what} x {count} device(s) = "
-                    f"{ceiling * count:.4g} FLOP/s: no {name} can compute that fast; the result is not "
+            devices = 1 if kind == "cpu" else count  # the CPU's ceiling is all its cores'
+            if ceiling is not None and flops > ceiling * devices:
+                add(mp + (field,), f"{flops:.4g} FLOP/s{how} exceeds {what} x {devices} device(s) = "
+                    f"{ceiling * devices:.4g} FLOP/s: no {name} can compute that fast; the result is not "
                     "physically possible", "flops-exceed-peak")
     elif kind not in (None, "cpu"):
         _flops_ceiling(result, system, catalogue, add, path)  # for the notice alone

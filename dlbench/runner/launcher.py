@@ -1,9 +1,10 @@
 """How a workload is launched and repeated.
 
-Today one Python process drives one device (`launcher = "process"`, `strategy = "single"`, `device_count = 1`).
-Several devices are planned through the frameworks' own launchers (torchrun with DistributedDataParallel,
-tf.distribute.MirroredStrategy), recorded with `launcher`, `strategy` and `device_count`; the result record
-already carries them.
+Here one Python process drives one device (`launcher = "process"`, `strategy = "single"`, `device_count = 1`).
+Several devices (`runners/run.py --devices N`, the step and train scenarios) go through the frameworks' own
+launchers and strategies, in dlbench.runner.distributed: torchrun with DistributedDataParallel (`launcher =
+"torchrun"`) and tf.distribute.MirroredStrategy (`"tf-distribute"`), `strategy = "data-parallel"`,
+`device_count = N`; each of their processes repeats the workload with `launch` below.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 from ..contract import stats as order_stats
+from .energy import notes as energy_notes
+from .energy import summary as energy_summary
 from .launcher import LAUNCHER, STRATEGY, Outcome
 from .scenarios.base import MS_DIGITS, SECONDS_DIGITS, Measurement
 from .workloads.base import Workload
@@ -14,7 +16,8 @@ from .workloads.base import Workload
 REPEATED = ("total_s", "load_s", "compute_s", "eval_s", "inference_load_s", "inference_predict_s",
             "throughput_samples_per_s", "throughput_tokens_per_s", "accuracy", "loss",
             "forward_ms", "backward_ms", "optimizer_ms", "step_ms", "achieved_flops_per_s", "bandwidth_bytes_per_s",
-            "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+            "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+            "energy_j", "average_power_w", "samples_per_joule")
 # Memory high-water marks: the highest over the repeats.
 PEAKS = ("peak_host_rss_bytes", "peak_device_allocated_bytes", "peak_device_reserved_bytes", "peak_device_used_bytes")
 PER_EPOCH = ("epoch_s", "epoch_accuracy")
@@ -128,11 +131,15 @@ def _base(workload: Workload, backend: Any, device_name: str, batch_size: int, r
 
 
 def _finish(result: dict[str, Any], status: str, message: str | None, metrics: dict[str, Any],
-            stats: dict[str, Any], iterations: dict[str, Any] | None = None) -> dict[str, Any]:
+            stats: dict[str, Any], iterations: dict[str, Any] | None = None,
+            energies: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
     result["status"] = status
     if status != "ok":
         result["message"] = message or status
+    energy = energy_summary(energies or [], metrics, stats)  # drops energy figures no reading explains
     result["metrics"] = metrics
+    if energy:
+        result["energy"] = energy
     if stats:
         result["stats"] = stats
     if iterations:
@@ -150,8 +157,10 @@ def result_records(workload: Workload, backend: Any, device_name: str, batch_siz
         if outcome.status == "ok":
             metrics, stats = summarize([m.metrics for m in outcome.measurements])
             return [_finish(base, "ok", None, metrics, stats,
-                            iteration_stats([m.iterations for m in outcome.measurements]))]
-        return [_finish(base, outcome.status, outcome.message, _kept(outcome.failed.metrics), {})]
+                            iteration_stats([m.iterations for m in outcome.measurements]),
+                            [m.energy for m in outcome.measurements])]
+        return [_finish(base, outcome.status, outcome.message, _kept(outcome.failed.metrics), {},
+                        energies=[outcome.failed.energy])]
     results = []
     for key in keys:
         parts = [m.parts[key] for m in done if key in m.parts]
@@ -160,13 +169,14 @@ def result_records(workload: Workload, backend: Any, device_name: str, batch_siz
         result = {k: result[k] for k in base if k in result}  # keep the usual field order
         failed = next((p for p in parts if p.status != "ok"), None)
         if failed is not None:
-            results.append(_finish(result, failed.status, failed.message, {}, {}))
+            results.append(_finish(result, failed.status, failed.message, {}, {}, energies=[failed.energy]))
         elif outcome.status != "ok" or len(parts) != len(outcome.measurements):
             results.append(_finish(result, outcome.status if outcome.status != "ok" else "error",
-                                   outcome.message, _kept(parts[-1].metrics), {}))
+                                   outcome.message, _kept(parts[-1].metrics), {}, energies=[parts[-1].energy]))
         else:
             metrics, stats = summarize([p.metrics for p in parts])
-            results.append(_finish(result, "ok", None, metrics, stats, iteration_stats([p.iterations for p in parts])))
+            results.append(_finish(result, "ok", None, metrics, stats, iteration_stats([p.iterations for p in parts]),
+                                   [p.energy for p in parts]))
     return results
 
 
@@ -232,7 +242,8 @@ def _cell(key: str, value: Any) -> str:
 def _fixed(result: dict[str, Any]) -> dict[str, str]:
     return {"Workload": result["benchmark"], "Benchmark": result["benchmark"],
             "Framework": f"{result['framework']} {result['framework_version']}",
-            "Device": f"{result['device_name']} ({result['device_kind']})",
+            "Device": (f"{result['device_count']} x " if (result.get("device_count") or 1) > 1 else "")
+            + f"{result['device_name']} ({result['device_kind']})",
             "Epoch / Batch": f"{result.get('epochs', '-')} / {result.get('batch_size', '-')}",
             "Precision": result["precision"] + (" channels-last" if result.get("channels_last") else "")
             + ("" if result.get("compile") in ("eager", "tf.function", None) else f" {result['compile']}"),
@@ -266,6 +277,12 @@ def summary(results: list[dict[str, Any]]) -> str:
                                    else f"all {split} samples")
         lines.append(f"(on part of the dataset: {part('train_samples', 'training')} and "
                      f"{part('test_samples', 'test')}; compared only with results on the same part)")
+    lines.extend(energy_notes(results))
+    for result in results:  # runs of --devices
+        if "global_batch_size" in result or "scaling_efficiency" in result.get("metrics", {}):
+            lines.append(f"({result.get('device_count', 1)} device(s), {result['strategy']}, global batch "
+                         f"{result.get('global_batch_size', result.get('batch_size', '-'))}: scaling efficiency "
+                         f"{result['metrics'].get('scaling_efficiency', '-')})")
     for result in results:
         if result["status"] != "ok":
             lines.append(f"{result['status']}: {result.get('message', '')}")

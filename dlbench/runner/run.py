@@ -87,6 +87,20 @@ def device_name(backend: Backend, system: dict[str, Any]) -> str:
     return system["cpu"]["model"]
 
 
+def fetch_dataset(config: RunConfig, progress: Any) -> None:
+    """Fetch the workload's dataset (download once, verify) before anything is timed, so that load_s never
+    includes a download; UsageError when --train-samples / --test-samples ask for more than a split holds."""
+    workload = config.workload
+    if workload.synthetic:
+        return
+    arrays = datasets.load(workload.dataset, config.data_dir, progress=progress.every > 0)
+    try:
+        arrays.head(config.train_samples, config.test_samples)
+    except datasets.PartTooLarge as exc:
+        option = "--train-samples" if exc.split == "training" else "--test-samples"
+        raise UsageError(f"{option}: {exc}; ask for at most that many") from None
+
+
 def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, Any]:
     """Run the workload and return the validated run record (JSON form, run_id set).
 
@@ -95,15 +109,7 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
     """
     workload = config.workload
     progress = for_stream(sys.stderr)
-    if not workload.synthetic:
-        # Fetch (download once, verify) before anything is timed: load_s must not include a download.
-        arrays = datasets.load(workload.dataset, config.data_dir, progress=progress.every > 0)
-        try:
-            arrays.head(config.train_samples, config.test_samples)
-        except datasets.PartTooLarge as exc:
-            option = "--train-samples" if exc.split == "training" else "--test-samples"
-            raise UsageError(f"{option}: {exc}; ask for at most that many") from None
-        del arrays
+    fetch_dataset(config, progress)
     system = probe.probe_system(backend.device.kind, framework=config.framework)
     name = device_name(backend, system)
 

@@ -222,7 +222,7 @@ class TorchBackend(Backend):
         opt = self._optimizer(net.parameters(), optimizer, learning_rate, momentum)
         generator = torch.Generator(device=dev)
         generator.manual_seed(seed)
-        return TorchState(net, opt, generator, run=self._run_of(net), scaler=self._scaler())
+        return TorchState(net, opt, generator, run=self._training_run(net), scaler=self._scaler())
 
     def model_of(self, state: TorchState) -> torch.nn.Module:
         return state.model
@@ -231,11 +231,11 @@ class TorchBackend(Backend):
                     progress: Progress) -> torch.Tensor:
         model, optimizer = state.run, state.optimizer
         x, y = data.train_x, data.train_y
-        n = x.shape[0]
         state.model.train()
         plan, generator, scaler = data.plan, state.generator, state.scaler
         plain = self.options.precision_or_default in ("fp32", "tf32")  # no autocast, no scaler
-        order = torch.randperm(n, device=x.device, generator=generator)
+        order = self._epoch_order(x.shape[0], x.device, generator)
+        n = order.shape[0]  # the samples this process trains on: all of them, or its shard (torch_ddp.py)
         if plan is None:
             # Shuffle once per epoch with one gather of the whole set: the steps then take contiguous slices
             # (views, no kernel), so a step costs what it costs in the barest loop.
@@ -301,6 +301,19 @@ class TorchBackend(Backend):
                 out.append(run(xb).argmax(1))
         return torch.cat(out)
 
+    # Hooks of the training loops that torch_ddp.TorchDDPBackend overrides (one process of several devices).
+    def _training_run(self, net: torch.nn.Module) -> torch.nn.Module:
+        """What a training step calls: the model, or its torch.compile wrapper."""
+        return self._run_of(net)
+
+    def _epoch_order(self, n: int, device: torch.device, generator: torch.Generator) -> torch.Tensor:
+        """The order of the training samples this process takes in an epoch: all n, shuffled."""
+        return torch.randperm(n, device=device, generator=generator)
+
+    def _input_seed(self, seed: int) -> int:
+        """The seed of the step scenario's synthetic batch."""
+        return seed
+
     def _run_of(self, model: torch.nn.Module) -> torch.nn.Module:
         """The compiled wrapper of `model` with --compile (made once per model), else the model."""
         if not self.options.compile:
@@ -339,11 +352,11 @@ class TorchBackend(Backend):
         dev = self.device.handle
         torch.manual_seed(seed)
         net = self._layout(models.build(model, "torch").to(dev)).train()
-        run = self._run_of(net)
+        run = self._training_run(net)
         opt = self._optimizer(net.parameters(), optimizer, learning_rate, momentum)
         scaler = self._scaler()
         generator = torch.Generator(device=dev)
-        generator.manual_seed(seed)
+        generator.manual_seed(self._input_seed(seed))
         shape = input.batch_shape("torch", batch_size)
         if input.tokens:
             x = torch.randint(0, input.classes, shape, device=dev, generator=generator)
