@@ -6,6 +6,7 @@ import { metricsIn } from "./format.js";
 import { createPicker } from "./picker.js";
 import { SETTINGS, matcher, valuesOf, varies } from "./settings.js";
 import { attributionText, renderNotes, sourceNotes } from "./sources.js";
+import { renderSweeps } from "./sweep.js";
 import { columnsFor, renderBody, renderHead, sortRows } from "./table.js";
 
 const MAX_TABLE_ROWS = 1000;
@@ -20,7 +21,7 @@ const app = $("app");
 const params = new URLSearchParams(location.search);
 const apiBase = (params.get("api") || app.dataset.api || "data/api/v1").replace(/\/+$/, "");
 const ctx = { repo: params.get("repo") || app.dataset.repo || "" };
-const controls = { workload: $("workload"), framework: $("framework"), device: $("device"), status: $("status"), metric: $("metric"), hideOutliers: $("hide-outliers") };
+const controls = { workload: $("workload"), framework: $("framework"), device: $("device"), status: $("status"), metric: $("metric"), hideOutliers: $("hide-outliers"), curve: $("sweep-curve") };
 const state = { index: null, families: new Map(), workload: "", rows: [], columns: [], metrics: new Map(), sort: { key: params.get("sort") || "", dir: params.get("dir") === "desc" ? "desc" : "asc" }, loading: 0, drawing: 0 };
 const cache = new Map();
 // The setting filters (site/settings.js), by their key in the address: precision, compile, layout, batch, devices.
@@ -100,7 +101,7 @@ function describeRule(rule) {
 
 function saveToUrl() {
   const p = new URLSearchParams(location.search);
-  const values = { workload: state.workload, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, ...chosenSettings(), metric: controls.metric.value, outliers: controls.hideOutliers.checked ? "hide" : "", sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
+  const values = { workload: state.workload, framework: controls.framework.value, device: controls.device.value, status: controls.status.value, ...chosenSettings(), metric: controls.metric.value, outliers: controls.hideOutliers.checked ? "hide" : "", curve: controls.curve.value === "throughput" ? "" : controls.curve.value, sort: state.sort.key, dir: state.sort.key ? state.sort.dir : "" };
   for (const [k, v] of Object.entries(values)) v ? p.set(k, v) : p.delete(k);
   const query = p.toString();
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
@@ -141,6 +142,7 @@ function update(shown) {
   renderHead($("results"), state.columns, state.sort, onSort);
   drawRows(sorted.slice(0, MAX_TABLE_ROWS), shown);
   renderChart($("chart"), $("chart-caption"), rows, state.metrics.get(controls.metric.value));
+  renderSweeps($("sweep-figure"), $("sweep"), $("sweep-caption"), rows, controls.curve.value);
   const workload = state.workload;
   $("summary").textContent = `${rows.length} of ${state.rows.length} results of ${workload} match the filters.`;
   const truncated = $("truncated");
@@ -225,6 +227,8 @@ async function selectWorkload(name) {
     deviceCount: rows.some((r) => r.device_count !== undefined && r.device_count !== 1),
     compile: varies(rows, SETTINGS.find((s) => s.param === "compile")),
     layout: varies(rows, SETTINGS.find((s) => s.param === "layout")),
+    globalBatch: rows.some((r) => Number.isInteger(r.global_batch_size)),
+    energy: rows.some((r) => r.energy && typeof r.energy === "object"),
   });
   fillSettings(rows);
   const frameworks = [...new Set(rows.map((r) => r.framework))].sort();
@@ -282,8 +286,9 @@ async function main() {
   controls.device.value = params.get("device") || "";
   choose(controls.status, params.get("status"));
   controls.hideOutliers.checked = params.get("outliers") === "hide";
+  choose(controls.curve, params.get("curve"));
   $("outlier-rule").textContent = describeRule(state.index.outlier_rule);
-  for (const name of ["framework", "status", "metric", "hideOutliers"]) controls[name].addEventListener("change", () => update());
+  for (const name of ["framework", "status", "metric", "hideOutliers", "curve"]) controls[name].addEventListener("change", () => update());
   for (const menu of settingMenus.values()) menu.addEventListener("change", () => update());
   controls.device.addEventListener("input", () => update());
   $("filters").addEventListener("submit", (e) => e.preventDefault());

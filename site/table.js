@@ -23,8 +23,9 @@ export function workloadText(row) {
 // `extras.headline`, the workload's headline metric, always), the outlier and corroboration columns when
 // `judgement` ({metric, rule} from the index, or null) is given, the MLPerf result ID when
 // `extras.resultId`, the device count when `extras.deviceCount`, the compile mode when `extras.compile` and
-// the memory layout when `extras.layout` (shown when the workload's rows differ on them), status, the license
-// when `extras.license`, and provenance.
+// the memory layout when `extras.layout` (shown when the workload's rows differ on them), the global batch of
+// multi-device runs when `extras.globalBatch`, what measured the energy (or why there is none) when
+// `extras.energy`, status, the license when `extras.license`, and provenance.
 export function columnsFor(metrics, judgement, extras = {}) {
   const metricCols = metrics.filter((m) => m.table || m.key === extras.headline).map((m) => ({
     key: m.key,
@@ -43,12 +44,30 @@ export function columnsFor(metrics, judgement, extras = {}) {
     ...(extras.compile ? [{ key: "compile", label: "Compile", value: (r) => text(r.compile) }] : []),
     ...(extras.layout ? [{ key: "layout", label: "Layout", value: layoutText }] : []),
     { key: "batch_size", label: "Batch size", numeric: true, value: (r) => r.batch_size, format: (v) => String(v) },
+    ...(extras.globalBatch ? [{ key: "global_batch_size", label: "Global batch", numeric: true, value: (r) => r.global_batch_size, format: (v) => String(v),
+      title: "Samples per step over all devices (batch size is per device)" }] : []),
     ...metricCols,
+    ...(extras.energy ? [{ key: "energy", label: "Energy sensor", value: energyText, cell: energyCell }] : []),
     ...(judgement ? judgementColumns(judgement) : []),
     { key: "status", label: "Status", value: (r) => text(r.status), cell: statusCell },
     ...(extras.license ? [{ key: "license", label: "License", value: (r) => text(r.provenance?.source?.license), cell: licenseCell }] : []),
     { key: "provenance", label: "Provenance", sortable: false, cell: provenanceCell },
   ];
+}
+
+// What measured a row's energy (`energy.sensor` and what it `covers`), or why it has none (`energy.missing`).
+export function energyText(row) {
+  const e = row.energy;
+  if (!e || typeof e !== "object") return undefined;
+  if (typeof e.missing === "string") return `none: ${e.missing}`;
+  return typeof e.sensor === "string" ? `${e.sensor}${typeof e.covers === "string" ? ` (${e.covers})` : ""}` : undefined;
+}
+
+function energyCell(td, row) {
+  const value = energyText(row);
+  if (value === undefined) return;
+  td.textContent = value;
+  if (typeof row.energy.missing === "string") td.className = "energy-missing";
 }
 
 // The memory layout of a row's tensors: channels_last true is NHWC, false NCHW (the default).

@@ -211,14 +211,15 @@ function tableHead(table, names) {
   table.tHead.replaceChildren(tr);
 }
 
-function fitText(fit, oom) {
-  return [fit !== null ? `fits ${num(fit)}` : "no fit measured", oom !== null ? `out of memory at ${num(oom)}` : ""].filter(Boolean).join(", ");
+function fitText(fit, oom, sweep) {
+  return [fit !== null ? `fits ${num(fit)}` : "no fit measured", oom !== null ? `out of memory at ${num(oom)}` : ""].filter(Boolean).join(", ") +
+    (sweep ? ` (batch-size sweep, resolution ${num(sweep.resolution)})` : "");
 }
 
 function capacityRow(c) {
   const tr = el("tr");
-  tr.append(el("td", "", c.workload), el("td", "", c.setting_text), el("td", c.a_oom !== null ? "vs-oom" : "", fitText(c.a_fit, c.a_oom)),
-    el("td", c.b_oom !== null ? "vs-oom" : "", fitText(c.b_fit, c.b_oom)));
+  tr.append(el("td", "", c.workload), el("td", "", c.setting_text), el("td", c.a_oom !== null ? "vs-oom" : "", fitText(c.a_fit, c.a_oom, c.a_sweep)),
+    el("td", c.b_oom !== null ? "vs-oom" : "", fitText(c.b_fit, c.b_oom, c.b_sweep)));
   return tr;
 }
 
@@ -233,7 +234,7 @@ function renderCapacity(v) {
   const first = Math.min(CAPACITY_FIRST, rows.length);
   table.tBodies[0].replaceChildren(memory, ...rows.slice(0, first).map(capacityRow));
   if (!rows.length) {
-    const none = el("td", "vs-none", "No workload setting where either device ran out of memory or the two fitted different batches.");
+    const none = el("td", "vs-none", "No workload setting where either device ran out of memory, swept its batch size or the two fitted different batches.");
     none.colSpan = 4;
     const tr = el("tr");
     tr.append(none);

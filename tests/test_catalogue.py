@@ -115,3 +115,73 @@ def test_the_offline_gpu_script_runs_the_catalogue_and_keeps_its_log(tmp_path):
     missing = subprocess.run(["bash", str(REPO / "tools" / "offline" / "gpu_catalogue.sh")], capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "usage: gpu_catalogue.sh OUT_DIR" in missing.stderr
+
+
+def _runner_lines(text: str) -> list[str]:
+    return [line.split("runners/run.py ", 1)[1] for line in text.splitlines() if "runners/run.py " in line]
+
+
+def test_dry_run_passes_sweeps_to_step_and_infer_and_device_counts_to_step_and_train(tmp_path):
+    scenario = {w.name: w.scenario for w in WORKLOADS.values()}
+    done = run_tool("run_catalogue", "--out", str(tmp_path / "out"), "--dry-run", "--framework", "torch",
+                    "--batch-sweep", "--max-batch", "4096", "--sweep-resolution", "5%", "--memory-limit", "6GiB",
+                    "--batch-start", "2", "--devices", "1,2")
+    assert done.returncode == 0, done.stderr
+    lines = _runner_lines(done.stdout)
+    by_kind: dict[str, list[str]] = {"sweep": [], "devices": [], "plain": []}
+    for line in lines:
+        kind = "sweep" if "--batch-sweep" in line else "devices" if "--devices" in line else "plain"
+        by_kind[kind].append(line.split()[0])
+        if kind == "sweep":
+            assert line.endswith("--batch-sweep --batch-start 2 --max-batch 4096 --sweep-resolution 5% --memory-limit 6GiB")
+        if kind == "devices":
+            assert line.endswith("--devices 1,2") and "--max-batch" not in line
+    assert sorted(by_kind["sweep"]) == sorted(w for w, s in scenario.items() if s in ("step", "infer"))
+    assert sorted(by_kind["devices"]) == sorted(w for w, s in scenario.items() if s in ("step", "train"))
+    assert sorted(by_kind["plain"]) == sorted(w for w, s in scenario.items() if s == "peak")   # neither applies
+    smoke = run_tool("run_catalogue", "--out", str(tmp_path), "--dry-run", "--framework", "torch", "--workload",
+                     "fwdbwd-lenet5", "--smoke", "--batch-sweep")
+    assert _runner_lines(smoke.stdout) == [f"fwdbwd-lenet5 --framework torch --device auto --out {tmp_path} "
+                                           "--batch-sweep --max-batch 4 --warmup 1 --iterations 2"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-batch", "64"], "--max-batch needs --batch-sweep"),
+    (["--memory-limit", "6GiB"], "--memory-limit needs --batch-sweep"),
+    (["--batch-sweep", "--max-batch", "0"], "--max-batch must be at least 1"),
+    (["--batch-sweep", "--batch-start", "8", "--max-batch", "4"], "--batch-start must not be larger than --max-batch"),
+    (["--batch-sweep", "--memory-limit", "lots"], "--memory-limit: 'lots' is not a size"),
+    (["--batch-sweep", "--sweep-resolution", "0"], "--sweep-resolution: '0': the resolution must be at least 1"),
+    (["--devices", "1,two"], "--devices '1,two': give device counts separated by commas"),
+    (["--devices", "0"], "--devices '0': give device counts"),
+])
+def test_options_passed_on_are_checked_before_anything_runs(tmp_path, args, message):
+    done = run_tool("run_catalogue", "--out", str(tmp_path / "out"), "--workload", "fwdbwd-lenet5", *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_offline_gpu_script_also_sweeps_and_runs_one_vs_n_gpus_by_default(tmp_path):
+    """Its default plan (DRY_RUN=1 prints it), with an nvidia-smi that lists two GPUs, then one."""
+    step = sorted(w.name for w in WORKLOADS.values() if w.scenario == "step")
+    plain = sum(1 for w in WORKLOADS.values() if w.scenario in ("step", "infer")) * 2 + 1   # tf32, bf16; peak once
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    for gpus in (2, 1):
+        listing = "".join(f'echo "GPU {i}: NVIDIA H200 (UUID: GPU-{i})"\n' for i in range(gpus))
+        fake.write_text(f'#!/bin/sh\nif [ "$1" = "-L" ]; then\n{listing}else\necho "name, driver_version"\nfi\n')
+        fake.chmod(0o755)
+        out = tmp_path / f"gpu{gpus}"
+        env = {**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+        done = subprocess.run(["bash", str(REPO / "tools" / "offline" / "gpu_catalogue.sh"), str(out)], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        lines = _runner_lines((out / "catalogue.log").read_text())
+        sweeps = [line for line in lines if "--batch-sweep" in line]
+        several = [line for line in lines if "--devices" in line]
+        assert len(lines) - len(sweeps) - len(several) == plain
+        assert sorted(line.split()[0] for line in sweeps) == step
+        assert all("--precision bf16 --batch-sweep --max-batch 1024 --sweep-resolution 10%" in line for line in sweeps)
+        assert sorted(line.split()[0] for line in several) == (step if gpus == 2 else [])
+        assert all(line.endswith("--precision bf16 --devices 1,2") for line in several)
+        assert list((out / "fragments").iterdir()) == []

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 
+import capacitydata
 import sitedata
 from conftest import REPO, run_tool, snapshot
 from dlbench.contract import fragment
@@ -50,9 +51,10 @@ def imported_run(name: str) -> dict[str, Any]:
 
 def _runs() -> list[dict[str, Any]]:
     """The page tests' dataset (an out-of-memory failure, an imported result without a pinned source, a run on
-    part of its dataset, an outlier, a device name that is an HTML injection string) and real imported runs of
-    pinned, licensed sources (timm in three settings, MLPerf, a Lambda run of 8 GPUs with several results)."""
-    return sitedata.runs() + [imported_run(name) for name in IMPORTED]
+    part of its dataset, an outlier, a device name that is an HTML injection string), real imported runs of
+    pinned, licensed sources (timm in three settings, MLPerf, a Lambda run of 8 GPUs with several results), and
+    batch-size sweeps, a 1-vs-2-device pair and energy readings (tests/capacitydata.py)."""
+    return sitedata.runs() + [imported_run(name) for name in IMPORTED] + capacitydata.runs()
 
 
 def build_site(checkout: Path, out: Path, python: str = sys.executable) -> subprocess.CompletedProcess:
@@ -172,6 +174,35 @@ def test_the_columns_are_described_typed_and_in_one_order(site):
     assert package["resources"][0]["schema"]["primaryKey"] == ["run_id", "result_index"]
     assert package["dlbench"]["result_count"] == site["index"]["result_count"]
     assert package["dlbench"]["source_sha256"] == site["index"]["source_sha256"]
+
+
+def test_sweeps_scaling_and_energy_are_columns_with_their_unit_and_direction(site):
+    import pyarrow.parquet as pq
+
+    package = json.loads((site["exports"] / "datapackage.json").read_text())
+    by_name = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    for name, unit, higher, kind in (("energy_j", "J", False, "number"), ("average_power_w", "W", False, "number"),
+                                     ("samples_per_joule", "samples/J", True, "number"),
+                                     ("scaling_efficiency", "", True, "number"),
+                                     ("largest_fitting_batch", "samples", True, "integer"),
+                                     ("memory_per_sample_bytes", "bytes", False, "number")):
+        assert (by_name[name]["unit"], by_name[name]["higher_is_better"], by_name[name]["type"]) == (unit, higher, kind)
+    assert by_name["global_batch_size"]["type"] == "integer"
+    assert by_name["energy_sensor"]["constraints"]["enum"] == ["nvml-energy", "nvml-power", "rapl"]
+    table = pq.read_table(site["exports"] / "results.parquet").to_pylist()
+    rows = {(r["device"], r["batch_size"], r["device_count"]): r for r in table if r["workload"] == capacitydata.WORKLOAD}
+    h100 = rows[(capacitydata.H100, 832, 1)]
+    assert (h100["largest_fitting_batch"], h100["sweep_largest_fit"], h100["sweep_smallest_oom"]) == (832, 832, 864)
+    assert (h100["sweep_points"], h100["sweep_resolution"], h100["sweep_memory"]) == (15, 32, "device")
+    assert h100["sweep_fixed_bytes"] == capacitydata.FIT[capacitydata.H100][0] and h100["sweep_residual_bytes"] == 0
+    assert (h100["energy_sensor"], h100["energy_covers"], h100["energy_missing"]) == ("nvml-energy", "GPU 0 board", None)
+    assert h100["energy_j"] == 9100.0 and h100["average_power_w"] == 650.0
+    rtx = rows[(capacitydata.RTX4090, 192, 1)]
+    assert rtx["energy_missing"] == capacitydata.ENERGY_MISSING and rtx["energy_j"] is None
+    assert rtx["energy_sensor"] is None and rtx["memory_per_sample_bytes"] == 100 * 2**20
+    two = rows[(capacitydata.H100, capacitydata.SCALING_BATCH, 2)]
+    assert (two["global_batch_size"], two["scaling_efficiency"], two["strategy"]) == (512, 0.9, "data-parallel")
+    assert two["sweep_points"] is None and rows[(capacitydata.H100, capacitydata.SCALING_BATCH, 1)]["scaling_efficiency"] == 1.0
 
 
 # ---- the README's snippets, over HTTP ----

@@ -189,3 +189,45 @@ def test_merge_writes_the_api_and_removes_parts_no_longer_produced(repo):
     assert run_tool("merge", "--root", str(repo)).returncode == 0
     assert not stray.exists()
     assert run_tool("merge", "--root", str(repo), "--check").returncode == 0
+
+
+def test_rows_carry_the_sweep_the_global_batch_and_the_energy_and_the_index_reads_their_metrics():
+    import capacitydata as cap
+
+    runs = cap.runs()
+    files = shards.build(runs)
+    index = json.loads(files[f"{shards.API_DIR}/index.json"])
+    part = json.loads(files[f"{shards.API_DIR}/workloads/{cap.WORKLOAD}/1.json"])
+    rows = {(r["device"], r["batch_size"], r["device_count"]): r for r in part["results"]}
+    sweep = rows[(cap.H100, 832, 1)]
+    assert sweep["batch_sweep"] == cap.sweep_of(cap.H100) and sweep["energy"] == cap.ENERGY_H100
+    assert sweep["metrics"]["largest_fitting_batch"] == 832 and "global_batch_size" not in sweep
+    assert rows[(cap.RTX4090, 192, 1)]["energy"] == {"missing": cap.ENERGY_MISSING}
+    assert "energy_j" not in rows[(cap.RTX4090, 192, 1)]["metrics"]            # missing, never 0
+    two = rows[(cap.H100, cap.SCALING_BATCH, 2)]
+    assert (two["global_batch_size"], two["metrics"]["scaling_efficiency"], two["strategy"]) == (512, 0.9, "data-parallel")
+    assert "batch_sweep" not in two
+    assert {m: index["metrics"][m] for m in ("energy_j", "average_power_w", "samples_per_joule", "scaling_efficiency",
+                                              "largest_fitting_batch", "memory_per_sample_bytes")} == {
+        "energy_j": {"unit": "J", "higher_is_better": False}, "average_power_w": {"unit": "W", "higher_is_better": False},
+        "samples_per_joule": {"unit": "samples/J", "higher_is_better": True},
+        "scaling_efficiency": {"unit": "", "higher_is_better": True},
+        "largest_fitting_batch": {"unit": "samples", "higher_is_better": True},
+        "memory_per_sample_bytes": {"unit": "bytes", "higher_is_better": False}}
+    assert shards.build(runs) == files
+
+
+def test_the_largest_sweep_the_schema_allows_fits_in_one_part():
+    import capacitydata as cap
+    from dlbench.contract.validate import validate_run
+
+    run = copy.deepcopy(cap.sweep_run(0, cap.H100))
+    sweep = run["results"][0]["batch_sweep"]
+    point = {"batch_size": 1, "status": "oom", "message": "m" * 500, "throughput_samples_per_s": 1.0e6,
+             "step_ms": 123.456789, "peak_device_bytes": 2**52, "peak_host_rss_bytes": 2**52}
+    sweep["points"] = [dict(point, batch_size=b + 1) for b in range(200)]
+    run = with_run_id(run)
+    assert validate_run(run) == []
+    files = shards.build([run])
+    size = len(files[f"{shards.API_DIR}/workloads/{cap.WORKLOAD}/1.json"])
+    assert 100_000 < size < shards.MAX_SHARD_BYTES / 4

@@ -24,6 +24,14 @@ exists, it stands in its own setting, as before. Every row's `setting` is the se
 Fractions of peak (`peak_fraction_catalogue`, `peak_fraction_measured`, `bandwidth_fraction_catalogue`,
 joined by the frame) are reported per row as the median over its results that have one and the metric.
 
+Capacity, several devices and energy (`dlbench.store.metrics`). The metrics a batch-size sweep measures
+(`largest_fitting_batch`, `memory_per_sample_bytes`: CAPACITY_METRICS) are compared across batch sizes, since a
+sweep's result stands at the largest batch it found; `energy_j`, an amount of the work timed, only between
+results of the same epochs and steps (AMOUNT_METRICS). Whatever the metric, a row also gives the median of
+CONTEXT_METRICS over its results that have them (the largest batch that fits, the scaling efficiency, samples
+per joule and average power), shown as columns when a row has one (`context_columns`). The curves themselves:
+`compare_sweep`.
+
 Outliers and corroboration (judged by the frame, rules in `dlbench.store.corroboration`, on the workload's
 headline metric, whatever metric is compared): each row counts its results that are outliers of their
 comparison group (`outliers`; None when none of them could be judged) and those of its n that at least
@@ -39,11 +47,11 @@ from typing import Any
 
 from ..contract.families import MLPERF, namespace_of
 from ..store import metrics as metric_rules
-from ..store.metrics import DEFAULT_METRICS, EPOCH_METRICS
+from ..store.metrics import AMOUNT_METRICS, CAPACITY_METRICS, DEFAULT_METRICS, EPOCH_METRICS
 from .frame import DERIVED_COLUMNS, FRACTIONS, HIGHER_IS_BETTER, METRICS, unit_of
 
 SETTING = ("benchmark", "benchmark_version", "framework", "precision", "batch_size", "device_count", "compile",
-           "channels_last", "epochs", "train_samples", "test_samples")
+           "channels_last", "epochs", "steps", "train_samples", "test_samples")
 CROSSABLE = ("framework", "precision", "batch_size")
 # An imported result may leave these unknown.
 UNKNOWABLE = ("benchmark_version", "precision", "batch_size", "compile", "channels_last")
@@ -51,9 +59,11 @@ COMPARABLE = METRICS + DERIVED_COLUMNS                           # what --metric
 # Fraction columns shown with a metric whatever the options (the others with `fractions=True`).
 METRIC_FRACTIONS = {"achieved_flops_per_s": ("peak_fraction_catalogue", "peak_fraction_measured"),
                     "bandwidth_bytes_per_s": ("bandwidth_fraction_catalogue",)}
+# Shown beside any metric, as the median over a row's results that have them (when a row has one).
+CONTEXT_METRICS = ("largest_fitting_batch", "scaling_efficiency", "samples_per_joule", "average_power_w")
 ROW_FIELDS = SETTING + ("device_label", "device", "device_kind", "source", "kind", "n", "median", "min", "max",
                         "iqr", "per_device", "speedup", "failed", "outliers", "corroborated", "few_results", "is_baseline",
-                        "note", "unknown", "setting") + FRACTIONS
+                        "note", "unknown", "setting") + FRACTIONS + CONTEXT_METRICS
 
 
 class CompareError(Exception):
@@ -89,6 +99,7 @@ class Comparison:
     no_outliers: bool = False       # outliers left out of the rows' figures
     outlier_metrics: tuple = ()     # the headline metrics the selected results are judged on
     source_unit: str | None = None  # the unit every compared result's source states for the metric, if one
+    context_columns: tuple = ()     # CONTEXT_METRICS shown as columns (every row has all CONTEXT_METRICS)
 
     @property
     def unit(self) -> str:
@@ -184,8 +195,15 @@ def resolve_baseline(labels: list[str], wanted: str) -> str:
 
 
 def setting_keys(metric: str, across: tuple = ()) -> tuple:
-    """The fields whose values must agree for results to be compared on `metric`."""
-    return tuple(k for k in SETTING if k not in across and (k != "epochs" or metric in EPOCH_METRICS))
+    """The fields whose values must agree for results to be compared on `metric`: epochs only for whole-run
+    figures, steps only for amounts of the work timed, and no batch size for what a sweep measures."""
+    def needed(key: str) -> bool:
+        if key == "epochs":
+            return metric in EPOCH_METRICS or metric in AMOUNT_METRICS
+        if key == "steps":
+            return metric in AMOUNT_METRICS
+        return key != "batch_size" or metric not in CAPACITY_METRICS
+    return tuple(k for k in SETTING if k not in across and needed(k))
 
 
 def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
@@ -240,7 +258,7 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
         row["outliers"] = int(flagged.sum()) if judged else None
         support = with_metric["corroborated_by"].dropna()
         row["corroborated"] = int((support > 0).sum()) if len(support) else None
-        for name in FRACTIONS:
+        for name in FRACTIONS + CONTEXT_METRICS:
             found = with_metric[name].dropna().astype("float64")
             row[name] = float(found.median()) if len(found) else None
         rows.append(row)
@@ -271,8 +289,9 @@ def compare(df, metric: str, baseline: str | None = None, min_results: int = 3,
         shown = tuple(f for f in FRACTIONS if f in shown or f in METRIC_FRACTIONS["achieved_flops_per_s"]
                       or any(r[f] is not None for r in rows))
     judged_on = tuple(sorted(set(df.loc[df["status"] == "ok", "outlier_metric"].dropna())))
+    context = tuple(m for m in CONTEXT_METRICS if m != metric and any(r[m] is not None for r in rows))
     return Comparison(metric, higher, base_label, min_results, rows, left_out, skeys, across, shown,
-                      no_outliers, judged_on, _source_unit(df[df["status"] == "ok"], metric))
+                      no_outliers, judged_on, _source_unit(df[df["status"] == "ok"], metric), context)
 
 
 def _known_layout(df):

@@ -13,11 +13,14 @@ from ..contract.families import MLPERF, namespace_of
 from ..store import corroboration as judging
 from ..store.labels import format_value
 from ..store.readme_table import escape as md_escape
+from ..store.metrics import CAPACITY_METRICS, unit_of
 from .compare import ROW_FIELDS, Comparison, setting_of
 
 TABLE_COLUMNS = ("device", "source", "n", "median", "min", "max", "IQR", "speedup", "note")
 FRACTION_HEADERS = {"peak_fraction_catalogue": "of peak (catalogue)", "peak_fraction_measured": "of peak (measured)",
                     "bandwidth_fraction_catalogue": "of peak bandwidth"}
+CONTEXT_HEADERS = {"largest_fitting_batch": "largest batch that fits", "scaling_efficiency": "scaling efficiency",
+                   "samples_per_joule": "samples/J", "average_power_w": "average power (W)"}
 PLOT_SUFFIXES = (".png", ".svg")
 _SI = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 SI_UNITS = ("FLOP/s", "B/s", "tokens/s")
@@ -27,6 +30,8 @@ def fmt(value: float | None, unit: str = "") -> str:
     """A figure for people (`store.labels.format_value`; FLOP/s and B/s with an SI prefix), or '-' when none."""
     if value is None:
         return "-"
+    if unit == "bytes" and 0 < abs(value) < 2**20:    # memory per sample of a small model
+        return f"{value / 2**10:.0f} KiB"
     if unit in SI_UNITS:
         for scale, prefix in _SI:
             if abs(value) >= scale:
@@ -50,9 +55,10 @@ def per_device_header(c: Comparison) -> str:
 
 def headers(c: Comparison) -> tuple[str, ...]:
     """The table's columns: TABLE_COLUMNS, with the per-device figure after the IQR when a row is of several
-    devices, and the comparison's fraction columns before the note."""
+    devices, and the comparison's fraction and context columns (largest batch, scaling, energy) before the note."""
     main = TABLE_COLUMNS[:-2] + ((per_device_header(c),) if c.per_device else ()) + TABLE_COLUMNS[-2:-1]
-    return main + tuple(FRACTION_HEADERS[f] for f in c.fraction_columns) + TABLE_COLUMNS[-1:]
+    return (main + tuple(FRACTION_HEADERS[f] for f in c.fraction_columns)
+            + tuple(CONTEXT_HEADERS[m] for m in c.context_columns) + TABLE_COLUMNS[-1:])
 
 
 def setting_title(c: Comparison, setting: tuple) -> str:
@@ -61,8 +67,8 @@ def setting_title(c: Comparison, setting: tuple) -> str:
     dash = lambda v: "-" if v is None else v  # noqa: E731
     title = f"{values['benchmark']} (benchmark version {dash(values['benchmark_version'])})"
     for key, word in (("framework", "framework"), ("precision", "precision"), ("batch_size", "batch"),
-                      ("epochs", "epochs")):
-        if key in values:
+                      ("epochs", "epochs"), ("steps", "steps")):
+        if key in values and (values[key] is not None or key not in ("epochs", "steps")):   # a count the result has
             title += f", {word} {dash(values[key])}"
     if (values.get("device_count") or 1) > 1:
         title += f", {values['device_count']} devices (figures are the system's totals)"
@@ -97,6 +103,8 @@ def metric_line(c: Comparison) -> str:
         unit += f" ({c.source_unit}, as the source states it)"
     better = "higher" if c.higher_is_better else "lower"
     line = f"{c.metric}{unit}, {better} is better; median, min and max over the results of each device"
+    if c.metric in CAPACITY_METRICS:
+        line += " (measured by batch-size sweeps: compared across batch sizes)"
     if c.baseline:
         word = "faster" if c.unit in ("s", "ms", "samples/s", "tokens/s") else "better"
         line += f"; speedup = how many times {word} than {c.baseline} in the same setting"
@@ -123,7 +131,8 @@ def _cells(c: Comparison, row: dict[str, Any], escape) -> list[str]:
     per_device = [fmt(row["per_device"], unit)] if c.per_device else []
     return ([escape(row_label(c, row)), escape(source), str(row["n"]), fmt(row["median"], unit),
              fmt(row["min"], unit), fmt(row["max"], unit), fmt(row["iqr"], unit)] + per_device + [speedup]
-            + [percent(row[f]) for f in c.fraction_columns] + [escape(row["note"] or "")])
+            + [percent(row[f]) for f in c.fraction_columns]
+            + [fmt(row[m], unit_of(m)) for m in c.context_columns] + [escape(row["note"] or "")])
 
 
 def _blocks(c: Comparison) -> list[tuple[tuple, list[dict[str, Any]]]]:
@@ -148,8 +157,8 @@ def to_text(c: Comparison) -> str:
         out.append(_block_title(c, setting, rows))
         table = [_cells(c, r, lambda s: s) for r in rows]
         out.append(tabulate(table, headers=headers(c), tablefmt="simple", disable_numparse=True,
-                            colalign=("left", "left") + ("right",) * (6 + c.per_device + len(c.fraction_columns))
-                            + ("left",)))
+                            colalign=("left", "left") + ("right",) * (6 + c.per_device + len(c.fraction_columns)
+                                                                      + len(c.context_columns)) + ("left",)))
         out.append("")
     return "\n".join(out)
 
@@ -235,6 +244,13 @@ def plot(c: Comparison, path: Path) -> None:
         ax.set_title(_block_title(c, setting, rows), fontsize=9, loc="left")
         ax.set_xlabel(f"{c.metric}{unit}, {'higher' if c.higher_is_better else 'lower'} is better")
         ax.margins(x=0.25)
+    save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> None:
+    """A matplotlib figure as PNG or SVG by the file's suffix, with no date or random ids: the same bytes each time."""
+    import matplotlib
+
     suffix = Path(path).suffix.lower()
     if suffix == ".svg":
         buf = io.StringIO()

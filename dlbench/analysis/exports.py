@@ -4,8 +4,9 @@ Built from the same rows the page reads (`dlbench.store.api_rows`), when the sit
 (`tools/publish.py`), never committed. One row per result of the API (replaced runs are not in it), in the
 index's workload order and each workload's part order; a fixed column order: the device, the workload and its
 setting, the source, the result's identity and status, one column per metric of the run schema (in the
-schema's order, each described with its unit and direction in `datapackage.json`), then the figures the API
-joins (fractions of peak, outlier, corroboration). A value the result does not have is empty (null).
+schema's order, each described with its unit and direction in `datapackage.json`), what measured the energy (or
+why there is none) and the shape of a batch-size sweep (RECORD_COLUMNS), then the figures the API joins
+(fractions of peak, outlier, corroboration). A value the result does not have is empty (null).
 
 The same API gives byte-identical files: rows and columns in a fixed order, Parquet written with fixed
 options and no time stamp, the descriptor's keys sorted.
@@ -91,6 +92,8 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("batch_size", _I, "Batch size per device.", _key("batch_size")),
     Column("device_count", _I, "Number of devices the result used; metrics are the whole system's.",
            _key("device_count"), True),
+    Column("global_batch_size", _I, "Multi-device runs: samples per step over all devices (batch_size is per device).",
+           _key("global_batch_size")),
     Column("strategy", _S, "How several devices were used (single, data-parallel, ...).", _key("strategy")),
     Column("compile", _S, "Graph compilation: eager, torch.compile, xla, tf.function, ...", _key("compile")),
     Column("channels_last", _B, "Whether the images were in channels-last (NHWC) layout.", _key("channels_last")),
@@ -123,6 +126,47 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("status", _S, "ok, oom (out of memory), error or timeout.", _key("status"), True,
            {"constraints": {"enum": ["ok", "oom", "error", "timeout"]}}),
     Column("message", _S, "What went wrong, for a failed result.", _key("message")),
+)
+def _energy(name: str) -> Callable[[dict[str, Any], _Joins], Any]:
+    return lambda row, joins: (row.get("energy") or {}).get(name)
+
+
+def _sweep(name: str) -> Callable[[dict[str, Any], _Joins], Any]:
+    return lambda row, joins: (row.get("batch_sweep") or {}).get(name)
+
+
+def _fit(name: str) -> Callable[[dict[str, Any], _Joins], Any]:
+    return lambda row, joins: ((row.get("batch_sweep") or {}).get("memory_fit") or {}).get(name)
+
+
+# What measured the energy metrics, and the shape of a batch-size sweep (its whole curve: the API row's
+# `batch_sweep`, or `tools/compare.py --curve`).
+RECORD_COLUMNS: tuple[Column, ...] = (
+    Column("energy_sensor", _S, "What measured energy_j: nvml-energy (the NVIDIA driver's energy counter), nvml-power "
+           "(its power reading, sampled and integrated) or rapl (Linux powercap, CPU packages).", _energy("sensor"),
+           extra={"constraints": {"enum": ["nvml-energy", "nvml-power", "rapl"]}}),
+    Column("energy_covers", _S, "What the energy reading covers (e.g. GPU 0 board; CPU packages 0-1): never the whole "
+           "machine unless it says so.", _energy("covers")),
+    Column("energy_missing", _S, "Why the result has no energy metrics (no sensor, one that cannot be read, or a timed "
+           "part too short): a missing reading is never 0.", _energy("missing")),
+    Column("sweep_points", _I, "Batch-size sweeps: how many batch sizes the sweep tried.",
+           lambda row, j: len(row["batch_sweep"].get("points", ())) if row.get("batch_sweep") else None),
+    Column("sweep_largest_fit", _I, "Batch-size sweeps: the largest batch that ran (the result's batch_size); empty "
+           "when none did. Unit: samples; higher is better.", _sweep("largest_fit"),
+           extra={"unit": "samples", "higher_is_better": True}),
+    Column("sweep_smallest_oom", _I, "Batch-size sweeps: the smallest batch that ran out of memory; empty when none did "
+           "(the sweep stopped at its max_batch). Unit: samples.", _sweep("smallest_oom"), extra={"unit": "samples"}),
+    Column("sweep_resolution", _I, "Batch-size sweeps: the bisection stopped when the largest batch that fitted and the "
+           "smallest that did not were at most this far apart. Unit: samples.", _sweep("resolution"),
+           extra={"unit": "samples"}),
+    Column("sweep_memory", _S, "Batch-size sweeps: which peak memory the line memory = fixed + per sample x batch was "
+           "fitted to: device (accelerators) or host (CPUs).", _fit("memory"),
+           extra={"constraints": {"enum": ["device", "host"]}}),
+    Column("sweep_fixed_bytes", _N, "Batch-size sweeps: the fitted line's memory at batch 0 (weights, optimizer state, "
+           "workspace); its slope is memory_per_sample_bytes. Unit: bytes; lower is better.", _fit("fixed_bytes"),
+           extra={"unit": "bytes", "higher_is_better": False}),
+    Column("sweep_residual_bytes", _N, "Batch-size sweeps: root-mean-square distance of the points from the fitted "
+           "line. Unit: bytes.", _fit("residual_bytes"), extra={"unit": "bytes"}),
 )
 TAIL_COLUMNS: tuple[Column, ...] = (
     Column("source_units", _S, "The units the source states where they say more than the metric's name, as JSON "
@@ -163,7 +207,7 @@ def metric_columns(index: dict[str, Any]) -> list[Column]:
 
 
 def columns(index: dict[str, Any]) -> list[Column]:
-    return [*BASE_COLUMNS, *metric_columns(index), *TAIL_COLUMNS]
+    return [*BASE_COLUMNS, *metric_columns(index), *RECORD_COLUMNS, *TAIL_COLUMNS]
 
 
 def _joins(api: Api, index: dict[str, Any]) -> _Joins:

@@ -22,6 +22,12 @@ rules: `dlbench.store.corroboration`), so they change when other runs are merged
 <NA> when its group is too small to judge), `corroborated_by` (how many independent runs agree with it),
 `group_size` and `outlier_metric` (the workload's headline metric they are judged on); all <NA> for a
 result that takes no part (failed, or without that metric).
+
+Capacity and energy (RECORD_COLUMNS, from the result's `batch_sweep` and `energy` tables): `sweep_points` (how
+many batches a sweep tried), `sweep_largest_fit` and `sweep_smallest_oom` (the largest batch that ran and the
+smallest that ran out of memory), `sweep_resolution`; `energy_sensor` and `energy_covers` (what measured
+`energy_j`), or `energy_missing` (why there is none). The whole curve is not a column: `sweeps(runs)` gives it by
+(run_id, result_index).
 """
 
 from __future__ import annotations
@@ -42,25 +48,39 @@ from ..store.labels import device_label, source_label
 from ..store.parts import current as current_runs
 from ..store.shards import device_of
 
-METRICS: tuple[str, ...] = tuple(load_schema("run.schema.json")["$defs"]["metric_name"]["enum"])
+_SCHEMA = load_schema("run.schema.json")
+METRICS: tuple[str, ...] = tuple(_SCHEMA["$defs"]["metric_name"]["enum"])
 FRACTIONS: tuple[str, ...] = FRACTION_FIELDS
 DERIVED_COLUMNS: tuple[str, ...] = metric_rules.DERIVED_METRICS + FRACTIONS
 JUDGEMENT_COLUMNS: tuple[str, ...] = ("outlier", "corroborated_by", "group_size", "outlier_metric")
 HIGHER_IS_BETTER = metric_rules.HIGHER_IS_BETTER | set(FRACTIONS)
 RESULT_COLUMNS = ("benchmark", "benchmark_version", "framework", "framework_version", "model", "dataset",
                   "device_kind", "device_count", "strategy", "launcher", "precision", "compile", "channels_last", "batch_size",
-                  "epochs", "steps", "train_samples", "test_samples", "warmup_steps", "repeats", "status", "message")
+                  "epochs", "steps", "train_samples", "test_samples", "warmup_steps", "repeats", "status", "message",
+                  "global_batch_size")
+RECORD_COLUMNS = ("sweep_points", "sweep_largest_fit", "sweep_smallest_oom", "sweep_resolution", "energy_sensor",
+                  "energy_covers", "energy_missing")
 COLUMNS: tuple[str, ...] = (
     ("run_id", "result_index", "kind", "source", "source_title", "source_url", "contributor", "started_at",
-     "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS + JUDGEMENT_COLUMNS +
+     "device", "device_label") + RESULT_COLUMNS + METRICS + DERIVED_COLUMNS + JUDGEMENT_COLUMNS + RECORD_COLUMNS +
     ("cpu_model", "cpu_vendor", "cpu_logical_cores", "memory_bytes", "os", "os_version", "kernel", "arch",
      "python", "cuda", "cudnn", "rocm", "accelerator", "accelerator_count", "accelerator_memory_bytes",
      "driver_version", "storage", "cloud", "runner_version", "git_commit", "git_dirty", "units"))
 INTEGER_COLUMNS = ("result_index", "benchmark_version", "device_count", "batch_size", "epochs", "steps",
                    "train_samples", "test_samples", "warmup_steps", "repeats", "cpu_logical_cores", "memory_bytes",
-                   "accelerator_count", "accelerator_memory_bytes", "corroborated_by", "group_size")
+                   "accelerator_count", "accelerator_memory_bytes", "corroborated_by", "group_size",
+                   "global_batch_size", "sweep_points", "sweep_largest_fit", "sweep_smallest_oom", "sweep_resolution")
 BOOLEAN_COLUMNS = ("git_dirty", "outlier", "channels_last")
-FLOAT_COLUMNS = tuple(m for m in METRICS if not m.endswith("_bytes")) + DERIVED_COLUMNS
+
+
+def _is_integer(prop: dict[str, Any]) -> bool:
+    ref = prop.get("$ref", "").rsplit("/", 1)[-1]
+    return (prop.get("type") or _SCHEMA["$defs"].get(ref, {}).get("type")) == "integer"
+
+
+_METRIC_PROPS = _SCHEMA["$defs"]["result"]["properties"]["metrics"]["properties"]
+INTEGER_METRICS = tuple(m for m in METRICS if _is_integer(_METRIC_PROPS.get(m, {})))   # bytes, batch sizes
+FLOAT_COLUMNS = tuple(m for m in METRICS if m not in INTEGER_METRICS) + DERIVED_COLUMNS
 
 
 def unit_of(metric: str) -> str:
@@ -104,6 +124,7 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
             metrics = result.get("metrics", {})
             row.update({m: metrics.get(m) for m in METRICS})
             row.update(metric_rules.derived(metrics))
+            row.update(record_fields(result))
             row["device"] = device_of(run, result)
             judging.add(run, result, row["device"])
             row["device_label"] = device_label(row["device"], result.get("device_kind"))
@@ -122,6 +143,26 @@ def result_rows(runs: Iterable[dict[str, Any]], catalogue: Catalogue | None = No
             row.update(outlier=verdict.outlier, corroborated_by=verdict.corroborated_by,
                        group_size=verdict.group_size, outlier_metric=verdict.metric)
     return rows
+
+
+def record_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """RECORD_COLUMNS of a result: its sweep's shape and its energy sensor, or why it has none."""
+    out: dict[str, Any] = {}
+    sweep = result.get("batch_sweep")
+    if sweep:
+        out.update(sweep_points=len(sweep.get("points", ())), sweep_largest_fit=sweep.get("largest_fit"),
+                   sweep_smallest_oom=sweep.get("smallest_oom"), sweep_resolution=sweep.get("resolution"))
+    energy = result.get("energy")
+    if energy:
+        out.update(energy_sensor=energy.get("sensor"), energy_covers=energy.get("covers"),
+                   energy_missing=energy.get("missing"))
+    return out
+
+
+def sweeps(runs: Iterable[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """{(run_id, result_index): batch_sweep} of every result that is a batch-size sweep (replaced runs left out)."""
+    return {(run.get("run_id"), i): result["batch_sweep"] for run in current_runs(list(runs))
+            for i, result in enumerate(run.get("results", [])) if result.get("batch_sweep")}
 
 
 def _accelerator_of(system: dict[str, Any], result: dict[str, Any], device: str) -> dict[str, Any] | None:
@@ -211,7 +252,7 @@ def frame(rows: list[dict[str, Any]]):
     import pandas as pd
 
     df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
-    for col in INTEGER_COLUMNS + tuple(m for m in METRICS if m.endswith("_bytes")):
+    for col in INTEGER_COLUMNS + INTEGER_METRICS:
         df[col] = pd.array(df[col], dtype="Int64")
     for col in FLOAT_COLUMNS:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")

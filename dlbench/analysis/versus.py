@@ -24,11 +24,15 @@ The rules (docs/versus.md says them for users):
    settings (fewest differing fields among NEAREST_MAY_DIFFER; a precision only where one side's is unknown),
    shown with what differs and kept out of the summary.
 6. **Cannot.** Every setting where one device has an `ok` result and the other none is an item of
-   `only_a` / `only_b`, with its reason and evidence: `oom` (the other ran out of memory in that setting; the
-   largest batch measured to fit beside it), `failed` (error or timeout), `precision` (the other's catalogue
+   `only_a` / `only_b`, with its reason and evidence: `oom` (the other ran out of memory in that setting, or
+   a batch-size sweep of the other in the setting but for the batch ran out of memory at that batch or below;
+   the largest batch measured to fit beside it), `failed` (error or timeout), `precision` (the other's catalogue
    entry lists no peak at that precision), else `not_measured` (with a prediction where one was made).
    A precision one device's catalogue entry has and the other's lacks is a device-level `precision` item.
-   Nothing of these enters a mean.
+   Nothing of these enters a mean. *Capacity*, per setting but for the batch size: the largest batch each
+   device was measured to fit (an ok result's batch, or the largest a batch-size sweep found: its
+   `batch_sweep.largest_fit`, or `metrics.largest_fitting_batch`) and the smallest that ran out of memory (a
+   result's, or a sweep's `smallest_oom`), with what the sweeps found (`a_sweep`, `b_sweep`).
 7. **Rows never compared.** MLPerf rows are in a namespace of their own: they are left out unless the selection
    holds only MLPerf workloads (`--family mlperf-...`), and then they are compared only with each other.
 """

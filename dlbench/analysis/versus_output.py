@@ -130,7 +130,8 @@ def _sections(v: dict[str, Any], limit: int) -> list[tuple[str, tuple, list[list
                  f"{mem['b']} GB" if mem["b"] is not None else "-"]]
     shown, more = _limited(cap["workloads"], limit)
     for c in shown:
-        cap_rows.append([c["workload"], c["setting_text"], _fit(c["a_fit"], c["a_oom"]), _fit(c["b_fit"], c["b_oom"])])
+        cap_rows.append([c["workload"], c["setting_text"], _fit(c["a_fit"], c["a_oom"], c.get("a_sweep")),
+                         _fit(c["b_fit"], c["b_oom"], c.get("b_sweep"))])
     out.append(("Capacity: memory, and the largest batch measured to fit", ("workload", "setting", "A", "B"),
                 cap_rows, more))
     sheet = [[d["field"], d["unit"], _cell(d["a"]), _cell(d["b"]), times(d["ratio"]) if d["ratio"] else "",
@@ -139,11 +140,11 @@ def _sections(v: dict[str, Any], limit: int) -> list[tuple[str, tuple, list[list
     return out
 
 
-def _fit(fit: int | None, oom: int | None) -> str:
+def _fit(fit: int | None, oom: int | None, sweep: dict[str, Any] | None = None) -> str:
     parts = [f"fits {fit}" if fit is not None else "no fit measured"]
     if oom is not None:
         parts.append(f"out of memory at {oom}")
-    return ", ".join(parts)
+    return ", ".join(parts) + (f" (batch-size sweep, resolution {sweep['resolution']})" if sweep else "")
 
 
 def _cell(value: Any) -> str:

@@ -6,6 +6,11 @@ and writes every fragment into one folder, to be copied back and merged. Each ru
 that crashes, runs out of memory or exceeds `--timeout` costs only itself. Every fragment written is validated
 as the pull-request check validates it (schema, rules, plausibility).
 
+--batch-sweep runs the step and infer workloads as batch-size sweeps (runners/run.py --batch-sweep, with
+--batch-start, --max-batch, --sweep-resolution and --memory-limit passed on); --devices 1,N runs the step and
+train workloads on 1 and N devices (runners/run.py --devices), recording the scaling efficiency. Given both, a
+step workload is run twice, once each way; the other workloads of the selection run as usual.
+
 An outcome per run:
   ok / oom / error   the runner wrote a fragment with that status (oom and error are results too)
   invalid            it wrote a fragment the check would reject (a runner bug: please report it)
@@ -31,6 +36,8 @@ from ..contract.paths import REPO_ROOT
 from ..contract.problems import display_path
 from ..contract.validate import validate_fragment
 from ..runner.backends.base import PRECISIONS
+from ..runner.memory_limit import parse_bytes
+from ..runner.sweep_search import parse_resolution
 from ..runner.workloads import WORKLOADS, Workload
 from .common import guarded
 
@@ -38,12 +45,16 @@ RUNNER = REPO_ROOT / "runners" / "run.py"
 FRAMEWORKS = ("torch", "tensorflow")
 SCENARIOS = ("train", "step", "infer", "peak")
 FAILED = frozenset({"error", "invalid", "timeout"})
+SWEEP_SCENARIOS = ("step", "infer")     # what --batch-sweep applies to
+DEVICES_SCENARIOS = ("step", "train")   # what --devices applies to
 
 # --smoke: the least work that still runs every part of a scenario (a check that everything runs, not a result).
 SMOKE = {"train": ["--epochs", "1", "--train-samples", "256", "--test-samples", "256"],
          "step": ["--batch-size", "2", "--warmup", "1", "--iterations", "2"],
          "infer": ["--batch-size", "2", "--warmup", "1", "--iterations", "3"],
          "peak": ["--warmup", "1", "--iterations", "2"]}
+# --smoke --batch-sweep: the smoke settings with a sweep bounded at batch 4 instead of one batch size.
+SMOKE_SWEEP_MAX = "4"
 
 
 @dataclass
@@ -52,10 +63,15 @@ class Planned:
     framework: str
     precision: str | None        # None: the runner's default (peak: every precision the device has)
     command: list[str]
+    mode: str = ""               # "sweep" (--batch-sweep) or "devices 1,2" (--devices); "" a plain run
+
+    @property
+    def name(self) -> str:
+        return self.workload.name + (f" ({self.mode})" if self.mode else "")
 
     @property
     def label(self) -> str:
-        return f"{self.workload.name} {self.framework} {self.precision or 'default'}"
+        return f"{self.name} {self.framework} {self.precision or 'default'}"
 
 
 @dataclass
@@ -87,13 +103,79 @@ def build_parser() -> argparse.ArgumentParser:
                         "256 training and 256 test samples; step: batch 2, 1 + 2 iterations; infer: batch 2, "
                         "1 + 3 inputs; peak: 1 + 2 operations): a check that "
                         "everything runs, not a measurement to publish")
+    sweep = p.add_argument_group("capacity and several devices (passed on to runners/run.py)")
+    sweep.add_argument("--batch-sweep", action="store_true",
+                       help="run the step and infer workloads as batch-size sweeps: the batch doubles until it runs "
+                            "out of memory, then bisects (each result records the curve and the largest batch that "
+                            "fits); the other workloads run as usual")
+    sweep.add_argument("--batch-start", type=int, metavar="N", help="with --batch-sweep: the first batch tried")
+    sweep.add_argument("--max-batch", type=int, metavar="N",
+                       help="with --batch-sweep: the largest batch tried (bounds a sweep on a device with much memory)")
+    sweep.add_argument("--sweep-resolution", metavar="R",
+                       help="with --batch-sweep: stop bisecting when the largest batch that fitted and the smallest "
+                            "that did not are at most R samples apart, or R%% of the last batch that fitted (e.g. 16 "
+                            "or 5%%; default: the runner's)")
+    sweep.add_argument("--memory-limit", metavar="BYTES",
+                       help="with --batch-sweep: the memory each point may use (e.g. 6GiB): RLIMIT_AS on a CPU, the "
+                            "allocator's cap on a GPU")
+    sweep.add_argument("--devices", metavar="N[,N...]",
+                       help="run the step and train workloads on these device counts (e.g. 1,2: runners/run.py "
+                            "--devices, DistributedDataParallel or MirroredStrategy), recording the scaling "
+                            "efficiency; the other workloads run as usual")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds a single run may take before it is stopped (default: 1800)")
     p.add_argument("--dry-run", action="store_true", help="print the commands and run nothing")
     return p
 
 
+def _check_passed_on(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Usage errors for the options passed on to runners/run.py, before anything runs."""
+    for name in ("batch_start", "max_batch", "sweep_resolution", "memory_limit"):
+        if getattr(args, name) is not None and not args.batch_sweep:
+            parser.error(f"--{name.replace('_', '-')} needs --batch-sweep")
+    for name in ("batch_start", "max_batch"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.batch_start is not None and args.max_batch is not None and args.batch_start > args.max_batch:
+        parser.error("--batch-start must not be larger than --max-batch")
+    for name, parse in (("sweep_resolution", parse_resolution), ("memory_limit", parse_bytes)):
+        try:   # as runners/run.py reads them, so that no run is refused for it later
+            if getattr(args, name) is not None:
+                parse(getattr(args, name))
+        except ValueError as exc:
+            parser.error(f"--{name.replace('_', '-')}: {exc}")
+    if args.devices is not None:
+        counts = args.devices.split(",")
+        if not all(c.isdigit() and int(c) >= 1 for c in counts):
+            parser.error(f"--devices {args.devices!r}: give device counts separated by commas, e.g. 2 or 1,2,4")
+
+
+def _sweep_options(args: argparse.Namespace, scenario: str) -> list[str]:
+    out = ["--batch-sweep"]
+    for name in ("batch_start", "max_batch", "sweep_resolution", "memory_limit"):
+        value = getattr(args, name)
+        if value is None and name == "max_batch" and args.smoke:
+            value = SMOKE_SWEEP_MAX
+        if value is not None:
+            out += [f"--{name.replace('_', '-')}", str(value).strip()]
+    if args.smoke:   # the smoke settings but one batch size: a sweep tries its own
+        smoke = SMOKE[scenario]
+        out += [x for i, x in enumerate(smoke) if x != "--batch-size" and (i == 0 or smoke[i - 1] != "--batch-size")]
+    return out
+
+
+def _modes(args: argparse.Namespace, scenario: str) -> list[tuple[str, list[str]]]:
+    """[(mode, runner options)] a workload of `scenario` is run in: plain, a sweep, on several device counts."""
+    modes = []
+    if args.batch_sweep and scenario in SWEEP_SCENARIOS:
+        modes.append(("sweep", _sweep_options(args, scenario)))
+    if args.devices is not None and scenario in DEVICES_SCENARIOS:
+        modes.append((f"devices {args.devices}", ["--devices", args.devices] + (SMOKE[scenario] if args.smoke else [])))
+    return modes or [("", SMOKE[scenario] if args.smoke else [])]
+
+
 def plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Planned]:
+    _check_passed_on(args, parser)
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
         parser.error(f"--workload: unknown workload(s) {', '.join(unknown)}; see runners/run.py --list")
@@ -107,13 +189,12 @@ def plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Plan
         precisions = [None] if w.scenario == "peak" or not args.precisions else list(dict.fromkeys(args.precisions))
         for framework in dict.fromkeys(args.frameworks or FRAMEWORKS):
             for precision in precisions:
-                cmd = [sys.executable, str(RUNNER), w.name, "--framework", framework, "--device", args.device,
-                       "--out", str(args.out)]
-                if precision is not None:
-                    cmd += ["--precision", precision]
-                if args.smoke:
-                    cmd += SMOKE[w.scenario]
-                out.append(Planned(w, framework, precision, cmd))
+                for mode, options in _modes(args, w.scenario):
+                    cmd = [sys.executable, str(RUNNER), w.name, "--framework", framework, "--device", args.device,
+                           "--out", str(args.out)]
+                    if precision is not None:
+                        cmd += ["--precision", precision]
+                    out.append(Planned(w, framework, precision, cmd + options, mode))
     return out
 
 
@@ -138,15 +219,18 @@ def execute(p: Planned, out: Path, timeout: float) -> Outcome:
         return Outcome(p, "skipped", seconds, detail=last)
     if not written:
         return Outcome(p, "not run", seconds, detail=last or f"exit status {proc.returncode}, nothing written")
-    fragment = written[0]
-    checked = validate_fragment(fragment)
-    if checked.problems:
-        return Outcome(p, "invalid", seconds, fragment, checked.problems[0].format())
-    results = checked.runs[0].get("results", [])   # the record the check has just read: no second parse
+    results = []
+    for fragment in written:    # one, or one per device count where a runner writes each apart
+        checked = validate_fragment(fragment)
+        if checked.problems:
+            return Outcome(p, "invalid", seconds, fragment, checked.problems[0].format())
+        results += checked.runs[0].get("results", [])   # the record the check has just read: no second parse
     statuses = sorted({r.get("status", "?") for r in results})
     worst = next((s for s in ("error", "timeout", "oom") if s in statuses), statuses[0] if statuses else "?")
     failed = [r for r in results if r.get("status") != "ok"]
-    return Outcome(p, worst, seconds, fragment, failed[0].get("message", "") if failed else "")
+    more = f"and {len(written) - 1} more fragment(s)" if len(written) > 1 else ""
+    detail = "; ".join(x for x in (more, failed[0].get("message", "") if failed else "") if x)
+    return Outcome(p, worst, seconds, written[0], detail)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -172,7 +256,7 @@ def table(outcomes: list[Outcome]) -> str:
     rows = [("workload", "framework", "precision", "outcome", "seconds", "fragment / detail")]
     for o in outcomes:
         where = display_path(o.fragment) if o.fragment else ""
-        rows.append((o.planned.workload.name, o.planned.framework, o.planned.precision or "default", o.outcome,
+        rows.append((o.planned.name, o.planned.framework, o.planned.precision or "default", o.outcome,
                      f"{o.seconds:.1f}", "; ".join(x for x in (where, o.detail) if x)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)

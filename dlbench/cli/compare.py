@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from ..analysis.compare import COMPARABLE, DEFAULT_METRICS, CompareError, Filters, compare, default_metric, select
+from ..analysis import compare_sweep
 from ..analysis.compare_output import FORMATS, PLOT_SUFFIXES, plot
-from ..analysis.frame import HIGHER_IS_BETTER, catalogue_for, frame, read_runs_from, result_rows
+from ..analysis.frame import HIGHER_IS_BETTER, catalogue_for, frame, read_runs_from, result_rows, sweeps
 from ..contract.device_catalogue import CatalogueError
 from ..store import corroboration as judging
 from ..store.dataset import DatasetError
@@ -41,9 +42,18 @@ headline metric, the default metric below. A row's note counts its outliers, res
 smaller ones are not judged), and its corroborated results, those that at least one independent run
 (another git commit or contributor; for imported results another source) agrees with within {margin:g} %:
 "1 outlier; 3 of 4 corroborated" (the JSON and CSV rows: "outliers", "corroborated"). --no-outliers leaves
-the outliers out before the medians are taken. Examples:
+the outliers out before the medians are taken.
+
+Capacity, several devices and energy: --metric largest_fitting_batch (the largest batch a batch-size sweep
+measured to fit, higher is better) and --metric memory_per_sample_bytes compare across batch sizes; energy_j
+(J, lower is better) only between results of the same epochs and steps; samples_per_joule (higher is better),
+average_power_w (W) and scaling_efficiency (1.0 = linear scaling from 1 to N devices) like any metric. Whatever
+the metric, the largest batch that fits, the scaling efficiency, samples per joule and the average power are
+shown as columns where a row's results have them. --curve shows each sweep's whole curve instead. Examples:
   python tools/compare.py --workload mnist-lenet5 --metric compute_s --baseline "Ryzen 5" --plot cmp.png
   python tools/compare.py --workload fwdbwd-alexnet --baseline "Titan X"
+  python tools/compare.py --workload fwdbwd-resnet50 --metric largest_fitting_batch
+  python tools/compare.py --workload fwdbwd-resnet50 --curve --plot sweep.svg
 Exit status: 0 success; 1 nothing matches the filters or the dataset cannot be read; 2 a usage error
 (such as an unknown --baseline device: the known ones are listed).""".format(
     k=judging.K, scale=judging.MAD_SCALE, min_group=judging.MIN_GROUP, margin=judging.MARGIN * 100)
@@ -104,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="table (default, aligned text), markdown, csv or json, to stdout")
     out.add_argument("--plot", type=Path, default=None, metavar="FILE",
                      help="also draw the comparison as a bar chart with min-max error bars (.png or .svg)")
+    out.add_argument("--curve", action="store_true",
+                     help="show the batch-size sweeps of the selected results instead of a comparison (results of "
+                          "runners/run.py --batch-sweep): every batch tried with its status, throughput, step time "
+                          "and peak memory, the largest batch that fits and the memory per sample fitted; with "
+                          "--plot, throughput and peak memory against the batch size, one line per result")
     out.add_argument("--list", action="store_true",
                      help="list the workloads and devices of the selection (with result counts) instead")
     return p
@@ -125,10 +140,18 @@ def run(argv: list[str] | None) -> int:
     if args.data is None and not (args.root / "data").is_dir():
         parser.error(f"{args.root}: no data/ folder here: run from the repository root, or pass --root or --data")
     try:
-        df = frame(result_rows(read_runs_from(source), catalogue_for(source)))
+        runs = read_runs_from(source)
+        df = frame(result_rows(runs, catalogue_for(source)))
         selected = select(df, filters)
         if args.list:
             _list(selected)
+            return 0
+        if args.curve:
+            found = compare_sweep.curves(selected, sweeps(runs))
+            sys.stdout.write(compare_sweep.FORMATS[args.format](found))
+            if args.plot is not None:
+                compare_sweep.plot(found, args.plot)
+                print(f"wrote {args.plot}", file=sys.stderr)
             return 0
         metric = args.metric or default_metric(selected)
         if args.metric is None:

@@ -65,18 +65,40 @@ def default_metric(every_ok_has: Callable[[str], bool], any_has: Callable[[str],
 
 
 # How a metric is read: its unit and its direction (shared by compare, the results frame and the API index).
+#
+# Capacity, several devices and energy (schema CHANGELOG, 2026-12):
+# - `largest_fitting_batch` (samples, higher is better: more fits) and `memory_per_sample_bytes` (lower is better)
+#   are what a batch-size sweep measures about the device; the result's batch size is their outcome, not a setting
+#   (CAPACITY_METRICS: compared across batch sizes).
+# - `scaling_efficiency` is a plain fraction (1.0 = linear scaling from 1 to N devices), higher is better.
+# - `energy_j` (J) and `average_power_w` (W) are lower-is-better figures of what the result's `energy.covers`
+#   names (a GPU board, CPU packages, ...), not necessarily one device nor the whole machine, so they are never
+#   divided by the device count; `energy_j` grows with the work timed (AMOUNT_METRICS: compared only at equal
+#   epochs and steps). A lower power is better only at equal work: read it beside the throughput, or compare on
+#   `samples_per_joule`, the efficiency.
+# - `samples_per_joule` (samples/J, higher is better) is the system's samples over the energy of what the sensor
+#   covers: a ratio of two totals, the same per device as for the system, so it is not one of RATES either.
 HIGHER_IS_BETTER = frozenset({"throughput_samples_per_s", "throughput_tokens_per_s", "throughput_queries_per_s",
-                              "accuracy", "achieved_flops_per_s", "bandwidth_bytes_per_s"})
+                              "accuracy", "achieved_flops_per_s", "bandwidth_bytes_per_s", "samples_per_joule",
+                              "scaling_efficiency", "largest_fitting_batch"})
 _RATE_UNITS = {"throughput_samples_per_s": "samples/s", "throughput_tokens_per_s": "tokens/s",
                "throughput_queries_per_s": "queries/s", "achieved_flops_per_s": "FLOP/s", "bandwidth_bytes_per_s": "B/s"}
+_UNITS = {"energy_j": "J", "average_power_w": "W", "samples_per_joule": "samples/J", "scaling_efficiency": "",
+          "largest_fitting_batch": "samples", "memory_per_sample_bytes": "bytes"}
 # Rates of the whole system: a result of N devices states their total, and only these divide by N (per device).
 RATES = frozenset(_RATE_UNITS)
+# Amounts that grow with the work timed: compared only between results of the same epochs and steps.
+AMOUNT_METRICS = frozenset({"energy_j"})
+# What a batch-size sweep measures: the batch size is their outcome, so they are compared across batch sizes.
+CAPACITY_METRICS = frozenset({"largest_fitting_batch", "memory_per_sample_bytes"})
 
 
 def unit_of(metric: str) -> str:
     """The unit of a metric by its name (a source may state a more specific one: `results[].units`)."""
     if metric in _RATE_UNITS:
         return _RATE_UNITS[metric]
+    if metric in _UNITS:
+        return _UNITS[metric]
     for suffix, unit in (("_ms", "ms"), ("_s", "s"), ("_bytes", "bytes")):
         if metric.endswith(suffix):
             return unit

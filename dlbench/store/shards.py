@@ -8,18 +8,19 @@ than MAX_SHARD_BYTES, and an index that names them (layout documented in docs/ap
     data/api/v1/workloads/<benchmark>/<n>.json     results of one workload, part n (1, 2, ...)
     data/api/v1/devices.json                       the device catalogue (catalogue/devices.toml) as JSON
 
-A shard row is one result flattened to what a page shows: the device it ran on, its configuration,
-its scalar metrics and spread, its status and its provenance, its fractions of peak (joined here
-with the device catalogue and the dataset's `peak-matmul` results: `dlbench.contract.device_catalogue`),
-and whether it is an outlier of its comparison group and how many independent runs agree with it
-(`corroboration.py`; the index names the metric each workload is judged on, and the rule's constants).
-A run with results of several workloads appears in the shards of each. Rows keep merge order and shards
-are filled in that order, so appending runs that change no earlier row rewrites only a workload's last
-part (and the index). Earlier rows do change, wherever they are, when the catalogue changed or a new
-`peak-matmul` result moved a measured ceiling (their fractions), and when a new result joins their
-comparison group (their `corroborated_by` when it agrees with them, their `outlier` when it moves the
-group's median or spread): most merges of measured runs do that, and a row that grows moves the part
-boundaries after it, so an earlier part stays byte-identical only when none of its rows' groups grew.
+A shard row is one result flattened to what a page shows: the device it ran on, its configuration, its scalar
+metrics and spread, its status and its provenance (and, as the result records them, its global batch, its
+energy sensor or why it has none, and its batch-size sweep, whole: at most 200 points), its fractions of peak
+(joined here with the device catalogue and the dataset's `peak-matmul` results:
+`dlbench.contract.device_catalogue`), and whether it is an outlier of its comparison group and how many
+independent runs agree with it (`corroboration.py`; the index names the metric each workload is judged on, and
+the rule's constants). A run with results of several workloads appears in the shards of each. Rows keep merge
+order and shards are filled in that order, so appending runs that change no earlier row rewrites only a
+workload's last part (and the index). Earlier rows do change, wherever they are, when the catalogue changed or
+a new `peak-matmul` result moved a measured ceiling (their fractions), and when a new result joins their
+comparison group (their `corroborated_by` when it agrees with them, their `outlier` when it moves the group's
+median or spread): most merges of measured runs do that, and a row that grows moves the part boundaries after
+it, so an earlier part stays byte-identical only when none of its rows' groups grew.
 Output is deterministic: sorted keys, UTF-8, no NaN, one row per line, a trailing newline.
 """
 
@@ -46,7 +47,7 @@ PROVENANCE_KEYS = ("kind", "git_commit", "git_dirty", "runner_version", "contrib
 RESULT_KEYS = ("benchmark_version", "scenario", "framework", "framework_version", "model", "parameters",
                "flops_per_sample", "dataset", "device_kind", "device_count", "precision", "batch_size", "strategy",
                "compile", "channels_last", "epochs", "train_samples", "test_samples", "repeats", "status", "message",
-               "units")
+               "units", "global_batch_size", "energy", "batch_sweep")
 STAT_KEYS = ("median", "min", "max", "iqr")
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
