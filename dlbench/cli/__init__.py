@@ -9,5 +9,6 @@ other layer imports it. This `__init__` imports nothing, so each command loads o
 - `compare.py`: `tools/compare.py`, `dlbench-compare`;
 - `check_pr.py`: `tools/ci/check_pr.py`;
 - `import_seeds.py`, `import_legacy.py`: `tools/import_seeds.py`, `tools/import_legacy.py`;
+- `setup_plan.py`: the plan `tools/setup.sh` runs (standard library only: it runs before `.venv/` exists);
 - `common.py`: what the commands share (`--root`, `--github`, the no-traceback guard).
 """
