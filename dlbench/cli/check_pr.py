@@ -34,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the base branch's commit (or branch name) the pull request is compared with "
                         "(default: $BASE_SHA, else origin/main)")
     p.add_argument("--require-provenance", action="store_true",
-                   help="measured runs must cite a clean commit of the base branch and its runner version; "
-                        "imported runs only when $DLBENCH_MAINTAINER_PR=1 (CI passes this)")
+                   help="measured runs must cite a clean commit of the base branch and its runner version, "
+                        "and every field the runner takes from the repository (benchmark_version, model, "
+                        "dataset, scenario, parameters, flops_per_sample, dataset_sha256) must equal what "
+                        "that commit's code computes (docs/ci.md); imported runs only when "
+                        "$DLBENCH_MAINTAINER_PR=1 (CI passes this)")
     add_github(p)
     return p
 

@@ -17,5 +17,6 @@ or the cli.
   runs agree with it (joined into the API's rows and the results frame);
 - `labels.py`: how values, devices and sources are labelled for people (README table and analysis);
 - `pr_check.py`: the pull-request check (changed files, new fragments, a dry-run merge);
+- `pr_recompute.py`: the fields a measured fragment takes from the repository, recomputed from its commit;
 - `synthetic.py`: synthetic valid runs for tests, fixtures and benchmarks.
 """

@@ -19,6 +19,7 @@ from ..contract.limits import MAX_FRAGMENTS_PER_PR
 from ..contract.problems import Problem
 from ..contract.validate import validate_fragments
 from . import merge as merging
+from . import pr_recompute
 from .dataset import DatasetError, Layout, ids_in
 from .lock import Busy
 from .parts import is_canonical
@@ -241,7 +242,8 @@ def check_pr(root: Path, base_ref: str, local: bool = False, require_provenance:
 
 def provenance_problems(root: Path, base_ref: str, run: dict, rel: str, maintainer: bool) -> list[Problem]:
     """Codes: `imported-needs-maintainer`, `provenance-commit-missing`, `provenance-commit-unknown`,
-    `provenance-dirty`, `provenance-runner-version` (see the messages)."""
+    `provenance-dirty`, `provenance-runner-version` (see the messages), and `provenance-contradicts-commit`
+    for a field the code at the cited commit computes otherwise (`pr_recompute`)."""
     prov = run.get("provenance", {})
 
     def problem(field: str, message: str, code: str) -> Problem:
@@ -279,7 +281,7 @@ def provenance_problems(root: Path, base_ref: str, run: dict, rel: str, maintain
         out.append(problem("runner_version", f"{prov.get('runner_version')!r}, but commit {commit[:12]} has "
                            f"{had!r} (dlbench/__init__.py): the runner version is the one of the code that ran; "
                            "regenerate the fragment with runners/run.py", "provenance-runner-version"))
-    return out
+    return out + pr_recompute.contradictions(root, commit, run, rel)
 
 
 def _merge_dry_run(layout: Layout, rep: PrReport) -> None:
