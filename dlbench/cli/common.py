@@ -1,11 +1,12 @@
-"""What the command-line tools share: the repository root and --github options, and the no-traceback guard."""
+"""What the command-line tools share: the repository root and --github options, argparse types, and the
+no-traceback guard."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 
 def add_root(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,34 @@ def add_github(parser: argparse.ArgumentParser) -> None:
     """`--github`: problems also as GitHub Actions annotations (see `problems.github_wanted`)."""
     parser.add_argument("--github", action="store_true", help="also print problems as GitHub Actions annotations "
                         "(on by default when GITHUB_ACTIONS=true)")
+
+
+def argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse `type` from a parser that raises ValueError with its message: argparse then reports that
+    message as a usage error (exit 2) naming the option."""
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    checked.__name__ = getattr(parse, "__name__", "value")
+    return checked
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    """An argparse `type`: a whole number of at least 1."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def guarded(main: Callable[[], int]) -> int:

@@ -13,7 +13,7 @@ from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
 from ..runner.backends.base import DEVICE_SYNTAX, PRECISIONS, RunOptions
 from . import sweep_args
-from .common import guarded
+from .common import argument_type, guarded, positive_int, whole_number
 
 DESCRIPTION = """Run a benchmark workload on this machine and record the result as one fragment,
 data/fragments/<run_id>.toml, ready to be validated and contributed, with a probe of the system. Every clock
@@ -54,39 +54,21 @@ examples:
 CONTRIBUTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def _positive(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def _count(text: str) -> int:
-    value = _int(text)
+    value = whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _seed(text: str) -> int:
-    value = _int(text)
+    value = whole_number(text)
     if not 0 <= value < 2**31 - 1024:
         raise argparse.ArgumentTypeError(f"must be between 0 and {2**31 - 1025}")
     return value
 
 
-def _device(text: str):
-    try:
-        return parse_device(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_device = argument_type(parse_device)
 
 
 def _devices(text: str) -> list[int]:
@@ -121,24 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "per sample) as a table, and exit")
     p.add_argument("--framework", choices=sorted(BACKENDS), metavar="{" + ",".join(sorted(BACKENDS)) + "}",
                    help="framework to run the workload with (required to run)")
-    p.add_argument("--epochs", type=_positive, metavar="N",
+    p.add_argument("--epochs", type=positive_int, metavar="N",
                    help="train scenario: training epochs (default: the workload's, 40 for the LeNet-5 workloads as "
                         "in the published protocol)")
-    p.add_argument("--train-samples", type=_positive, metavar="N",
+    p.add_argument("--train-samples", type=positive_int, metavar="N",
                    help="train scenario: train on the first N samples of the training split only (default: all of "
                         "it), recorded as train_samples; a quick check of a workload whose full epoch takes hours "
                         "here, compared only with results on the same part, never with full runs")
-    p.add_argument("--test-samples", type=_positive, metavar="M",
+    p.add_argument("--test-samples", type=positive_int, metavar="M",
                    help="train scenario: evaluate on, and run inference over, the first M samples of the test "
                         "split only (default: all of it), recorded as test_samples")
-    p.add_argument("--batch-size", type=_positive, metavar="B",
+    p.add_argument("--batch-size", type=positive_int, metavar="B",
                    help="samples per training step (default: the workload's, 512 for the LeNet-5 workloads); "
                         "also the batch of evaluation and inference; infer: the batch of the throughput "
                         "measurement (latency is always batch 1); not for peak")
     p.add_argument("--warmup", type=_count, metavar="K",
                    help="step, infer, peak: untimed iterations before the timed ones (default: the workload's, 10 "
                         "steps for step, 10 inputs and batches for infer, 5 operations for peak)")
-    p.add_argument("--iterations", type=_positive, metavar="N",
+    p.add_argument("--iterations", type=positive_int, metavar="N",
                    help="step: timed training steps (default 50); infer: timed single inputs (PNG files) and "
                         "timed batches (default 100; percentiles such as p99 need 100 or more); peak: timed "
                         "operations per result (default 20)")
@@ -170,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sharing its cores (PyTorch: a process with cores/N threads; TensorFlow: a logical CPU "
                         "device), at most one per logical CPU this process may use. More devices than the machine "
                         "has is a usage error")
-    p.add_argument("--repeats", type=_positive, default=1, metavar="R",
+    p.add_argument("--repeats", type=positive_int, default=1, metavar="R",
                    help="measure R times, each with a fresh model and seed S+i; the fragment records medians and "
                         "their spread (min, max, IQR, samples) (default 1; 3 or more to show the noise)")
     p.add_argument("--seed", type=_seed, default=0, metavar="S",

@@ -9,6 +9,7 @@ from ..runner.memory_limit import parse_bytes
 from ..runner.sweep import SweepFailed, SweepOptions, summary
 from ..runner.sweep import measure_sweep as measure
 from ..runner.sweep_search import DEFAULT_RESOLUTION, parse_resolution
+from .common import argument_type, positive_int
 
 __all__ = ["SweepFailed", "add_options", "check", "measure", "options", "summary"]
 
@@ -17,28 +18,8 @@ SWEEP_OPTIONS = (("--batch-start", "batch_start"), ("--max-batch", "max_batch"),
 SCENARIOS = ("step", "infer")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _bytes(text: str) -> int:
-    try:
-        return parse_bytes(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _resolution(text: str) -> Any:
-    try:
-        return parse_resolution(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_bytes = argument_type(parse_bytes)
+_resolution = argument_type(parse_resolution)
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -51,9 +32,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
                         "largest batch that fitted, with the whole curve (throughput, step time, peak device and "
                         "host memory, ok/oom/error per point) and memory per sample and fixed memory fitted by "
                         "least squares (with its RMS residual)")
-    g.add_argument("--batch-start", type=_positive, metavar="B",
+    g.add_argument("--batch-start", type=positive_int, metavar="B",
                    help="--batch-sweep: the first batch tried (default 1)")
-    g.add_argument("--max-batch", type=_positive, metavar="M",
+    g.add_argument("--max-batch", type=positive_int, metavar="M",
                    help="--batch-sweep: the largest batch tried (default: no bound; the doubling's last step is "
                         "cut to M, and the sweep ends there if M fits)")
     g.add_argument("--sweep-resolution", type=_resolution, metavar="R",
