@@ -25,6 +25,7 @@ from typing import Any, Callable, TextIO
 
 from . import memory_limit
 from .memory_limit import format_bytes
+from .scenarios.base import MESSAGE_LIMIT
 from .sweep_points import PointRunner, SweepFailed, memory_evidence
 from .sweep_search import Resolution, Search, fit_memory, search
 
@@ -32,7 +33,6 @@ __all__ = ["ISOLATION", "PointRunner", "SweepFailed", "SweepOptions", "build_rec
            "measure_sweep", "memory_evidence", "summary"]
 
 ISOLATION = "process"
-MESSAGE_LIMIT = 2000  # a result's message
 
 
 @dataclass(frozen=True)
