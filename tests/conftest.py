@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,6 +35,22 @@ def run_tool(tool: str, *args: str, cwd: Path | None = None, env: dict | None = 
     full_env.update(env or {})
     return subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def signal_after_first_line(cmd: list[str], sig: int, pause: float = 0.0,
+                            **popen: object) -> tuple[str, str, str, int]:
+    """Start `cmd`, wait for its first line on stdout, send it `sig` (after `pause` seconds), and return (that
+    line, the rest of stdout, stderr, exit status); the process is killed should the test fail on the way."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    try:
+        first = proc.stdout.readline()
+        time.sleep(pause)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return first, stdout, stderr, proc.returncode
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

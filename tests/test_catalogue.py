@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, signal_after_first_line
 from dlbench.contract.tomlio import read_toml
 from dlbench.runner.workloads import WORKLOADS
 
@@ -79,17 +79,10 @@ def test_ctrl_c_stops_the_run_in_progress_and_keeps_the_fragments_before_it(tmp_
     cmd = [sys.executable, str(REPO / "tools" / "run_catalogue.py"), "--out", str(out), "--framework", "torch",
            "--device", "cpu", "--workload", "fwdbwd-lenet5", "--workload", "fwdbwd-gpt2-small", "--smoke"]
     # SIGINT's default action, as a command in a terminal's foreground has (see test_runner_failures.py).
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        first = proc.stdout.readline()          # the first run is done: the second (GPT-2) is under way
-        assert first.startswith("[1/2] fwdbwd-lenet5 torch default: ok"), first
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stdout + stderr
+    first, stdout, stderr, status = signal_after_first_line(
+        cmd, signal.SIGINT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert first.startswith("[1/2] fwdbwd-lenet5 torch default: ok"), first   # the second (GPT-2) is under way
+    assert status == 130, stdout + stderr
     assert "interrupted: fwdbwd-gpt2-small torch default was stopped and wrote nothing; the 1 fragment(s) of the " \
            "runs before it are kept" in stderr
     assert "Traceback" not in stderr

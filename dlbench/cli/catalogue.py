@@ -11,12 +11,17 @@ as the pull-request check validates it (schema, rules, plausibility).
 train workloads on 1 and N devices (runners/run.py --devices), recording the scaling efficiency. Given both, a
 step workload is run twice, once each way; the other workloads of the selection run as usual.
 
+--suite standard [--budget 30m] runs the standard suite instead (dlbench.cli.suite_run): the runs that tell
+hardware apart, most valuable first, as many as the budget holds by their estimates; --suite smoke is the same
+selection at the smoke settings.
+
 An outcome per run:
   ok / oom / error   the runner wrote a fragment with that status (oom and error are results too)
   invalid            it wrote a fragment the check would reject (a runner bug: please report it)
   skipped            the runner refused the options as a usage error (e.g. --precision tf32 on a CPU)
   not run            the runner wrote nothing (e.g. a dataset that is not on this machine and cannot be fetched)
   timeout            killed after --timeout seconds; nothing was written
+  over budget        (--suite) still running at the budget's end plus its grace; stopped, nothing was written
 Ctrl-C stops the run in progress (it writes nothing) and keeps the fragments of the runs before it.
 Exit status: 0 when no run ended as error, invalid or timeout; 1 otherwise; 2 a usage error; 130 interrupted.
 """
@@ -25,11 +30,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..contract.paths import REPO_ROOT
@@ -39,7 +45,8 @@ from ..runner.backends.base import PRECISIONS
 from ..runner.memory_limit import parse_bytes
 from ..runner.sweep_search import parse_resolution
 from ..runner.workloads import WORKLOADS, Workload
-from .common import guarded
+from .common import argument_type, guarded
+from .suite_plan import SMOKE_SWEEP_MAX_BATCH, SUITES, parse_budget
 
 RUNNER = REPO_ROOT / "runners" / "run.py"
 FRAMEWORKS = ("torch", "tensorflow")
@@ -54,7 +61,8 @@ SMOKE = {"train": ["--epochs", "1", "--train-samples", "256", "--test-samples", 
          "infer": ["--batch-size", "2", "--warmup", "1", "--iterations", "3"],
          "peak": ["--warmup", "1", "--iterations", "2"]}
 # --smoke --batch-sweep: the smoke settings with a sweep bounded at batch 4 instead of one batch size.
-SMOKE_SWEEP_MAX = "4"
+SMOKE_SWEEP_MAX = str(SMOKE_SWEEP_MAX_BATCH)
+DEFAULT_BUDGET_S = 30 * 60.0    # --suite without --budget
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Outcome:
     seconds: float
     fragment: Path | None = None
     detail: str = ""
+    results: list[dict] = field(default_factory=list)   # the results of the fragment(s) written, as validated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
                    help="folder every fragment is written to (made if missing)")
+    suite = p.add_argument_group("the standard suite (dlbench/cli/suite_plan.py says what it runs and why)")
+    suite.add_argument("--suite", choices=SUITES,
+                       help="standard: the runs that tell hardware apart (peak; every step and inference workload at "
+                            "its default batch, at fp32 and at each lower precision the device has; batch-size "
+                            "sweeps), most valuable first, as many as fit --budget; smoke: the same selection at the "
+                            "smoke settings. --framework and --workload narrow it; the other selection options do "
+                            "not apply")
+    suite.add_argument("--budget", type=argument_type(parse_budget), metavar="TIME",
+                       help="with --suite: the time the whole may take, e.g. 30m, 1h, 1h30m, 90s (default 30m); runs "
+                            "are estimated from their FLOPs and the device's measured peak, and those that do not "
+                            "fit are left out, the least valuable first")
     p.add_argument("--framework", dest="frameworks", action="append", choices=FRAMEWORKS, default=[],
                    help="framework to run with (repeatable; default: both)")
     p.add_argument("--workload", dest="workloads", action="append", default=[], metavar="ID",
@@ -98,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each workload at this precision (repeatable; default: the runner's, fp32). The peak "
                         "workload ignores it and measures every precision the device has")
     p.add_argument("--device", default="auto", help="passed to runners/run.py --device (default: auto)")
+    p.add_argument("--contributor", metavar="HANDLE",
+                   help="your public handle (e.g. GitHub user name), recorded in every fragment (runners/run.py "
+                        "--contributor); never an e-mail address")
+    p.add_argument("--notes", metavar="TEXT",
+                   help="free text about the hardware or software set-up, recorded in every fragment "
+                        "(runners/run.py --notes)")
     p.add_argument("--smoke", action="store_true",
                    help="the smallest settings that run every part of each scenario (train: 1 epoch on the first "
                         "256 training and 256 test samples; step: batch 2, 1 + 2 iterations; infer: batch 2, "
@@ -150,6 +176,26 @@ def _check_passed_on(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             parser.error(f"--devices {args.devices!r}: give device counts separated by commas, e.g. 2 or 1,2,4")
 
 
+def recorded(args: argparse.Namespace) -> list[str]:
+    """The options every run records as given (--contributor, --notes)."""
+    return [x for name in ("contributor", "notes") if getattr(args, name) is not None
+            for x in (f"--{name}", getattr(args, name))]
+
+
+def _check_suite(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """The suite chooses scenarios, precisions and sweeps itself: options that would choose them are usage errors."""
+    chosen = [name for name, given in (("--scenario", args.scenarios), ("--precision", args.precisions),
+                                       ("--smoke", args.smoke), ("--batch-sweep", args.batch_sweep),
+                                       ("--devices", args.devices is not None))
+              if given] + [f"--{n.replace('_', '-')}" for n in ("batch_start", "max_batch", "sweep_resolution",
+                                                               "memory_limit") if getattr(args, n) is not None]
+    if chosen:
+        parser.error(f"--suite chooses the scenarios, precisions and sweeps itself: drop {', '.join(chosen)} "
+                     "(or run without --suite; --suite smoke is the suite at the smoke settings)")
+    if args.budget is None:
+        args.budget = DEFAULT_BUDGET_S
+
+
 def _sweep_options(args: argparse.Namespace, scenario: str) -> list[str]:
     out = ["--batch-sweep"]
     for name in ("batch_start", "max_batch", "sweep_resolution", "memory_limit"):
@@ -158,10 +204,15 @@ def _sweep_options(args: argparse.Namespace, scenario: str) -> list[str]:
             value = SMOKE_SWEEP_MAX
         if value is not None:
             out += [f"--{name.replace('_', '-')}", str(value).strip()]
-    if args.smoke:   # the smoke settings but one batch size: a sweep tries its own
-        smoke = SMOKE[scenario]
-        out += [x for i, x in enumerate(smoke) if x != "--batch-size" and (i == 0 or smoke[i - 1] != "--batch-size")]
+    if args.smoke:
+        out += smoke_sweep_options(scenario)
     return out
+
+
+def smoke_sweep_options(scenario: str) -> list[str]:
+    """The smoke settings of `scenario` but the batch size: a sweep tries its own."""
+    smoke = SMOKE[scenario]
+    return [x for i, x in enumerate(smoke) if x != "--batch-size" and (i == 0 or smoke[i - 1] != "--batch-size")]
 
 
 def _modes(args: argparse.Namespace, scenario: str) -> list[tuple[str, list[str]]]:
@@ -191,7 +242,7 @@ def plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Plan
             for precision in precisions:
                 for mode, options in _modes(args, w.scenario):
                     cmd = [sys.executable, str(RUNNER), w.name, "--framework", framework, "--device", args.device,
-                           "--out", str(args.out)]
+                           "--out", str(args.out), *recorded(args)]
                     if precision is not None:
                         cmd += ["--precision", precision]
                     out.append(Planned(w, framework, precision, cmd + options, mode))
@@ -230,7 +281,7 @@ def execute(p: Planned, out: Path, timeout: float) -> Outcome:
     failed = [r for r in results if r.get("status") != "ok"]
     more = f"and {len(written) - 1} more fragment(s)" if len(written) > 1 else ""
     detail = "; ".join(x for x in (more, failed[0].get("message", "") if failed else "") if x)
-    return Outcome(p, worst, seconds, written[0], detail)
+    return Outcome(p, worst, seconds, written[0], detail, results)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -252,14 +303,28 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def table(outcomes: list[Outcome]) -> str:
-    rows = [("workload", "framework", "precision", "outcome", "seconds", "fragment / detail")]
-    for o in outcomes:
+def make_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Make the --out folder, or a usage error saying why it cannot be."""
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {args.out}: cannot make the folder ({exc.strerror or exc})")
+    if not args.out.is_dir():
+        parser.error(f"--out {args.out}: not a folder")
+
+
+def table(outcomes: list[Outcome], estimates: list[float] | None = None) -> str:
+    """One row per run; with `estimates` (seconds, one per outcome) a column of them beside the measured ones."""
+    head = ("workload", "framework", "precision", "outcome") + (("estimate",) if estimates else ()) + ("seconds",)
+    rows = [head + ("fragment / detail",)]
+    for i, o in enumerate(outcomes):
         where = display_path(o.fragment) if o.fragment else ""
-        rows.append((o.planned.name, o.planned.framework, o.planned.precision or "default", o.outcome,
-                     f"{o.seconds:.1f}", "; ".join(x for x in (where, o.detail) if x)))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
+        rows.append((o.planned.name, o.planned.framework, o.planned.precision or "default", o.outcome)
+                    + ((f"{estimates[i]:.1f}",) if estimates else ())
+                    + (f"{o.seconds:.1f}", "; ".join(x for x in (where, o.detail) if x)))
+    n = len(head)
+    widths = [max(len(r[i]) for r in rows) for i in range(n)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:n], widths)) + "  " + r[n] for r in rows)
 
 
 def run(argv: list[str] | None) -> int:
@@ -267,17 +332,19 @@ def run(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error("--timeout must be more than 0 seconds")
+    if args.suite:
+        from .suite_run import run_suite   # it imports this module
+
+        _check_suite(args, parser)
+        return run_suite(args, parser)
+    if args.budget is not None:
+        parser.error("--budget needs --suite (a budget is fitted by the suite's estimates)")
     planned = plan(args, parser)
     if args.dry_run:
         for p in planned:
-            print(" ".join(p.command))
+            print(shlex.join(p.command))
         return 0
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        parser.error(f"--out {args.out}: cannot make the folder ({exc.strerror or exc})")
-    if not args.out.is_dir():
-        parser.error(f"--out {args.out}: not a folder")
+    make_out(args, parser)
     outcomes: list[Outcome] = []
     try:
         for i, p in enumerate(planned, 1):
