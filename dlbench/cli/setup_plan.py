@@ -50,7 +50,15 @@ EXTRAS_CPU = ".[torch,tensorflow,analysis,test]"
 EXTRAS_NO_TF = ".[torch,analysis,test]"  # the tensorflow extra names tensorflow-cpu; GPU plans add their own
 TF_SPEC = "tensorflow>=2.15"
 TF_CUDA_SPEC = "tensorflow[and-cuda]>=2.15"
-DEBIAN_PACKAGES = (("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist"), ("chromium", None))
+# Debian packages the tests use, with a path that shows each is installed (None: found on PATH, see make_plan):
+# Fashion-MNIST and chromium (end-to-end and page tests), podman with runc and mmdebstrap (tests/test_container.py
+# builds a Debian base image and the project's image, and runs it).
+DEBIAN_PACKAGES = (("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist"), ("chromium", None),
+                   ("podman", "/usr/bin/podman"), ("runc", "/usr/sbin/runc"), ("mmdebstrap", "/usr/bin/mmdebstrap"))
+# podman cannot set the default rlimits inside some virtual machines (runc: "error setting rlimits ... operation
+# not permitted"): `default_ulimits = []` under [containers] lets containers inherit podman's own instead.
+CONTAINERS_CONF = Path("/etc/containers/containers.conf")
+ULIMITS_LINE = "default_ulimits = []"
 PROBE_TIMEOUT_S = 20
 
 
@@ -157,7 +165,7 @@ class Refused(Exception):
 
 
 def make_plan(found: Found, asked: str, venv: Path, *, is_root: bool, has_apt: bool, has_npm: bool,
-              has_chromium: bool) -> Plan:
+              has_chromium: bool, containers_conf: Path = CONTAINERS_CONF) -> Plan:
     """The accelerator chosen, why, and every command that installs for it, in order."""
     py = str(venv / "bin" / "python")
     pip = [py, "-m", "pip", "install", "-q"]
@@ -229,9 +237,53 @@ def make_plan(found: Found, asked: str, venv: Path, *, is_root: bool, has_apt: b
                          "--no-install-recommends", *missing]]
     elif missing:
         notes.append(f"please install the Debian packages: {' '.join(missing)} (needed by some tests)")
+    if is_root and has_apt and needs_default_ulimits(containers_conf):
+        # After the Debian packages (podman's package makes /etc/containers) and the venv's first two steps.
+        at = 2 if commands[0][0] == "apt-get" else 0
+        commands.insert(at + 2, ["python3", "-m", "dlbench.cli.setup_plan", "--containers-conf", str(containers_conf)])
     if has_npm and Path("package-lock.json").is_file():
         commands.append(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
     return Plan(chosen, reason, commands, notes)
+
+
+def _containers_section(lines: list[str]) -> tuple[int | None, int]:
+    """(index of the `[containers]` header or None, index where that section ends)."""
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[containers]"), None)
+    if start is None:
+        return None, len(lines)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    return start, end
+
+
+def needs_default_ulimits(conf: Path) -> bool:
+    """True when `conf` sets no `default_ulimits` under [containers] (a value already there is the admin's: kept)."""
+    try:
+        lines = conf.read_text().splitlines()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    start, end = _containers_section(lines)
+    return start is None or not any(re.match(r"\s*default_ulimits\s*=", line) for line in lines[start + 1:end])
+
+
+def add_default_ulimits(conf: Path) -> bool:
+    """Add `default_ulimits = []` under [containers] in `conf` (made if missing); False when already set.
+
+    Idempotent; the rest of the file is kept as it is, and the new file replaces the old in one rename."""
+    if not needs_default_ulimits(conf):
+        return False
+    lines = conf.read_text().splitlines() if conf.exists() else []
+    start, _ = _containers_section(lines)
+    if start is None:
+        lines += ([""] if lines else []) + ["[containers]", ULIMITS_LINE]
+    else:
+        lines.insert(start + 1, ULIMITS_LINE)
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    tmp = conf.with_name(conf.name + ".dlbench-tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, conf)
+    return True
 
 
 def _dotted(version: tuple[int, int] | None) -> str:
@@ -263,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print what was found, what was chosen and the exact commands, and run nothing")
     p.add_argument("--venv", type=Path, default=Path(".venv"), metavar="DIR",
                    help="the virtual environment to create or complete (default: .venv)")
+    p.add_argument("--containers-conf", type=Path, metavar="FILE",
+                   help="only add `default_ulimits = []` under [containers] in FILE (podman's containers.conf) "
+                        "when it sets none, and exit: a step of the plan, run as root")
     p.add_argument("--emit-shell", action="store_true",
                    help=argparse.SUPPRESS)  # for tools/setup.sh: report on stderr, commands on stdout
     return p
@@ -270,6 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.containers_conf is not None:
+        try:
+            changed = add_default_ulimits(args.containers_conf)
+        except OSError as exc:
+            print(f"setup.sh: cannot update {args.containers_conf}: {exc}", file=sys.stderr)
+            return 1
+        print(f"setup: {args.containers_conf}: " + (f"added {ULIMITS_LINE} under [containers]" if changed
+                                                     else "default_ulimits already set: kept"), file=sys.stderr)
+        return 0
     found = detect(args.venv)
     try:
         plan = make_plan(found, args.accelerator, args.venv, is_root=hasattr(os, "geteuid") and os.geteuid() == 0,

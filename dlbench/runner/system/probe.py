@@ -23,6 +23,7 @@ import psutil
 import dlbench
 from dlbench.contract.device_names import cpu_name
 from dlbench.contract.paths import REPO_ROOT
+from dlbench.runner.system import container
 from dlbench.runner.system.devices import framework_devices, group_accelerators, nvml_devices
 from dlbench.runner.system.privacy import public_command, scrub
 
@@ -291,9 +292,15 @@ def _apple_gpu() -> list[dict[str, Any]]:
 
 
 def provenance(argv: list[str], seed: int | None) -> dict[str, Any]:
-    """The schema's `provenance` for a measured run started with `argv` (program first)."""
+    """The schema's `provenance` for a measured run started with `argv` (program first).
+
+    In the project's container image (no git checkout), the commit and dirty flag are the image's build
+    arguments, and `container` says which image ran (`container.py`)."""
     prov: dict[str, Any] = {"kind": "measured", "runner_version": dlbench.__version__}
-    prov.update(git_state(REPO_ROOT))
+    prov.update(git_state(REPO_ROOT) or container.baked_source())
+    box = container.container_provenance()
+    if box is not None:
+        prov["container"] = box
     prov["command"] = public_command(argv) or ["unknown"]
     if seed is not None:
         prov["seed"] = seed
