@@ -110,7 +110,9 @@ def test_dry_run_prints_the_plan_that_fits_the_budget(tmp_path):
     assert plan[0][0] == "run" and plan[0][5:7] == ["peak", "torch"]
     assert {p[0] for p in plan} == {"run", "left"}           # on a CPU, ten minutes hold some runs, not all
     fits = lines[len(plan) + 1]
-    assert fits.startswith(f"{sum(p[0] == 'run' for p in plan)} of {len(plan)} runs fit")
+    assert fits.startswith(f"{sum(p[0] == 'run' for p in plan)} of {len(plan)} runs fit, ~")
+    assert parse_budget(fits.rsplit("~", 1)[1]) <= 600                      # the plan's estimates fit the budget
+    assert sum(parse_budget(p[2]) for p in plan if p[0] == "run") <= 600
     commands = [line for line in lines if "runners/run.py" in line]
     assert len(commands) == len(plan) and "--batch-sweep --max-batch 1024" in commands[-1]
     assert not (tmp_path / "out").exists()
