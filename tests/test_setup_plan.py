@@ -93,7 +93,7 @@ def fake_venv(tmp_path: Path, version: str, cuda: str | None) -> Path:
     return tmp_path / "venv"
 
 
-@pytest.mark.parametrize(("cuda", "wheel"), [("12.8", "cu128"), ("12.9", "cu128"), ("13.0", "cu130"),
+@pytest.mark.parametrize(("cuda", "wheel"), [("12.8", "cu128"), ("12.9", "cu129"), ("13.0", "cu130"),
                                              ("12.6", "cu126")])
 def test_fake_nvidia_driver_plans_the_cuda_build(tmp_path, cuda, wheel):
     res = setup(tmp_path, fakes={"nvidia-smi": NVIDIA_SMI.replace("CUDAVER", cuda)})

@@ -41,8 +41,10 @@ from pathlib import Path
 TORCH_VERSION = "2.13.0"
 TORCH_INDEX = "https://download.pytorch.org/whl/"
 # The CUDA and ROCm builds download.pytorch.org offers for TORCH_VERSION, newest first, with the lowest
-# CUDA / ROCm release each needs. Update together with TORCH_VERSION.
-CUDA_WHEELS = (((13, 0), "cu130"), ((12, 8), "cu128"), ((12, 6), "cu126"))
+# CUDA / ROCm release each needs. Update together with TORCH_VERSION. (download.pytorch.org cannot be reached
+# where this was written: the CUDA builds are those public install logs and environment dumps show for 2.13.0,
+# `2.13.0+cu126`, `+cu128`, `+cu129` and `+cu130`.)
+CUDA_WHEELS = (((13, 0), "cu130"), ((12, 9), "cu129"), ((12, 8), "cu128"), ((12, 6), "cu126"))
 ROCM_WHEELS = (((6, 4), "rocm6.4"), ((6, 3), "rocm6.3"))
 DEFAULT_CUDA = "cu128"  # --accelerator cuda where no driver answers (say, building a container image)
 CHOICES = ("auto", "cpu", "cuda", "rocm", "mps")
