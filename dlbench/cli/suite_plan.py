@@ -47,8 +47,9 @@ LOW_PRECISIONS = ("bf16", "fp16", "tf32")           # the order tier 3 runs them
 LOW_PRECISION_MIN_FLOPS = 100e6
 # The sweep of the suite: bounded (a device with much memory would otherwise double on for long), 10 % is close
 # enough for capacity, and fewer steps per point than a plain run: the point of a sweep is what fits.
-SWEEP_OPTIONS = ("--max-batch", "1024", "--sweep-resolution", "10%", "--warmup", "3", "--iterations", "10")
 SWEEP_WARMUP, SWEEP_ITERATIONS, SWEEP_MAX_BATCH = 3, 10, 1024
+SWEEP_OPTIONS = ("--max-batch", str(SWEEP_MAX_BATCH), "--sweep-resolution", "10%", "--warmup", str(SWEEP_WARMUP),
+                 "--iterations", str(SWEEP_ITERATIONS))
 SMOKE_SWEEP_MAX_BATCH = 4
 # Forward passes' worth of arithmetic per sample and iteration: PyTorch's step is forward + backward (2x);
 # TensorFlow's step scenario runs the fused step (3x) and then forward (1x) and forward + gradients (3x) apart
@@ -135,7 +136,7 @@ class Estimator:
         r = self.rates[run.framework]
         if run.scenario == "peak":   # run first, before anything is measured
             return PEAK_PRIOR_S[run.framework]
-        processes = sweep_points(run.workload, self.smoke) if run.sweep else 1
+        processes = sweep_points(self.smoke) if run.sweep else 1
         return processes * self.overhead_s(run) + self.arithmetic_s(run) * self.correction(run)
 
     def overhead_s(self, run: SuiteRun) -> float:
@@ -149,7 +150,7 @@ class Estimator:
         """Fold a finished run's wall time into the estimates: a small run into the fixed cost of its framework
         and scenario, a larger one into the correction of its model (and so of its framework and scenario)."""
         arithmetic = self.arithmetic_s(run)
-        processes = sweep_points(run.workload, self.smoke) if run.sweep else 1
+        processes = sweep_points(self.smoke) if run.sweep else 1
         if arithmetic < MIN_LEARNED_S:   # fixed costs: it says how long a process takes, not the arithmetic rate
             self.fixed.setdefault((run.framework, run.scenario), []).append((wall_s - arithmetic) / processes)
             return
@@ -166,14 +167,14 @@ def samples(run: SuiteRun, smoke: bool) -> float:
     if run.sweep:   # the doubling from 1 to the bound, every point fitting: the most a sweep can cost
         batches = 2 * SWEEP_MAX_BATCH - 1
         per_batch = SWEEP_WARMUP + SWEEP_ITERATIONS
-        single = per_batch * sweep_points(w, smoke) if run.scenario == "infer" else 0
+        single = per_batch * sweep_points(smoke) if run.scenario == "infer" else 0
         return batches * per_batch + single
     per_batch = w.warmup + w.iterations
     single = per_batch if run.scenario == "infer" else 0   # infer also times single inputs, one per iteration
     return w.batch_size * per_batch + single
 
 
-def sweep_points(workload: Workload, smoke: bool) -> int:
+def sweep_points(smoke: bool) -> int:
     """Processes a sweep starts when every point fits up to its bound (1, 2, 4, ... the bound)."""
     bound = SMOKE_SWEEP_MAX_BATCH if smoke else SWEEP_MAX_BATCH
     return int(math.log2(bound)) + 1
