@@ -29,6 +29,25 @@ from dlbench.contract.fragment import with_run_id
 from dlbench.contract.tomlio import format_datetime, parse_datetime
 from dlbench.store.synthetic import synthetic_run
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium under Playwright, for the page tests. No skip when it is missing:
+    tools/setup.sh installs it, and CI must fail without it."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash tools/setup.sh` (installs Debian's chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 INJECTION = "<img src=x onerror=alert(1)>"
 WORKLOAD = "mnist-lenet5"
 OOM_MESSAGE = "CUDA out of memory. Tried to allocate 2.00 GiB"

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import sitedata
 from conftest import REPO
@@ -19,10 +19,7 @@ from dlbench.contract.fragment import with_run_id
 from dlbench.store import shards
 from dlbench.store.synthetic import synthetic_run
 
-CHROMIUM = "/usr/bin/chromium"
 MANY_RESULTS = 1050         # per workload: more than the page's 1,000-row table
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +93,8 @@ def _achieved(i: int, flops_per_s: float) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    # No skip when Chromium is missing: tools/setup.sh installs it, and CI must fail without it.
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash tools/setup.sh` (installs Debian's chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sitedata.chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,17 +5,16 @@ The data: tests/capacitydata.py (two GPUs with a sweep each, a 1-vs-2-device pai
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import capacitydata as cap
 import sitedata
 from conftest import REPO
 from dlbench.contract.device_catalogue import default_catalogue
 from dlbench.store import by_device, shards
-from test_site_versus import CHROMIUM, CHROMIUM_ARGS, assert_same, open_versus, versus
+from test_site_versus import assert_same, open_versus, versus
 
 API = "data/api/v1"
 
@@ -33,11 +32,8 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash tools/setup.sh` (installs Debian's chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sitedata.chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

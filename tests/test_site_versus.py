@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import sitedata
 from conftest import REPO, run_tool
@@ -20,9 +20,6 @@ from dlbench.contract.fragment import with_run_id
 from dlbench.store import by_device, shards
 from dlbench.store.synthetic import synthetic_run
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
 A, B = "NVIDIA RTX 5090", "NVIDIA RTX 4090"          # in the catalogue: the 5090 lists fp4 and no int8, the 4090 both
 A_LABEL, B_LABEL = f"{A} (cuda)", f"{B} (cuda)"
 TINY = "NVIDIA RTX 3050"                               # no setting in common with A: exit 1, nothing to compare
@@ -128,11 +125,8 @@ def expected(served) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `bash tools/setup.sh` (installs Debian's chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sitedata.chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

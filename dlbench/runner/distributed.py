@@ -50,7 +50,7 @@ from .backends.base import Backend, UsageError
 from .data import datasets
 from .progress import for_stream
 from .report import result_records
-from .run import InvalidRecord, RunConfig, device_name, fetch_dataset
+from .run import InvalidRecord, RunConfig, device_name, fetch_dataset, run_provenance
 from .scenarios.base import MESSAGE_LIMIT, Measurement, Part
 from .system import probe
 
@@ -295,13 +295,9 @@ def measure_devices(config: RunConfig, backend: Backend, argv: list[str], counts
     add_scaling_efficiency(by_count)
     finished = _dt.datetime.now(_dt.timezone.utc)
 
-    prov = probe.provenance(argv, config.seed)
-    if config.contributor:
-        prov["contributor"] = config.contributor
-    if config.notes:
-        prov["notes"] = config.notes
     run = with_run_id({"schema_version": SCHEMA_VERSION, "started_at": format_datetime(started),
-                       "finished_at": format_datetime(finished), "provenance": prov, "system": system,
+                       "finished_at": format_datetime(finished), "provenance": run_provenance(argv, config),
+                       "system": system,
                        "results": [r for count in counts for r in by_count[count]]})
     problems = validate_run(run, "<new run>")
     if problems:

@@ -101,6 +101,16 @@ def fetch_dataset(config: RunConfig, progress: Any) -> None:
         raise UsageError(f"{option}: {exc}; ask for at most that many") from None
 
 
+def run_provenance(argv: list[str], config: RunConfig) -> dict[str, Any]:
+    """The run's `provenance`: what the system probe records, with the contributor and notes given."""
+    prov = probe.provenance(argv, config.seed)
+    if config.contributor:
+        prov["contributor"] = config.contributor
+    if config.notes:
+        prov["notes"] = config.notes
+    return prov
+
+
 def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, Any]:
     """Run the workload and return the validated run record (JSON form, run_id set).
 
@@ -124,16 +134,11 @@ def measure(config: RunConfig, backend: Backend, argv: list[str]) -> dict[str, A
     outcome = launcher.launch(scenario, config.repeats, config.seed, not_a_result=(datasets.DatasetError,))
     finished = _dt.datetime.now(_dt.timezone.utc)
 
-    prov = probe.provenance(argv, config.seed)
-    if config.contributor:
-        prov["contributor"] = config.contributor
-    if config.notes:
-        prov["notes"] = config.notes
     run = {
         "schema_version": SCHEMA_VERSION,
         "started_at": format_datetime(started),
         "finished_at": format_datetime(finished),
-        "provenance": prov,
+        "provenance": run_provenance(argv, config),
         "system": system,
         "results": result_records(workload, backend, name, config.batch_size, config.repeats, outcome,
                                   scenario.counts(outcome.measurements + ([outcome.failed] if outcome.failed else [])),

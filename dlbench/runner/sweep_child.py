@@ -64,7 +64,7 @@ def skeleton(config: Any, backend: Any, argv: list[str]) -> dict[str, Any]:
     from . import scenarios
     from .launcher import Outcome
     from .report import result_records
-    from .run import device_name
+    from .run import device_name, run_provenance
     from .scenarios.base import Measurement
     from .system import probe
 
@@ -74,13 +74,9 @@ def skeleton(config: Any, backend: Any, argv: list[str]) -> dict[str, Any]:
                               load_dataset=lambda name: None)
     failed = Measurement(seed=config.seed)
     outcome = Outcome(status="error", message="not measured", failed=failed)
-    prov = probe.provenance(argv, config.seed)
-    if config.contributor:
-        prov["contributor"] = config.contributor
-    if config.notes:
-        prov["notes"] = config.notes
     now = format_datetime(_dt.datetime.now(_dt.timezone.utc))
-    return {"schema_version": SCHEMA_VERSION, "started_at": now, "finished_at": now, "provenance": prov,
+    return {"schema_version": SCHEMA_VERSION, "started_at": now, "finished_at": now,
+            "provenance": run_provenance(argv, config),
             "system": system,
             "results": result_records(config.workload, backend, device_name(backend, system), config.batch_size,
                                       config.repeats, outcome, scenario.counts([failed]),

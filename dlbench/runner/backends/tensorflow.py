@@ -53,6 +53,35 @@ def _loss(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
+def step_parts(net: Any, opt: Any, variables: list, scaled: Callable, replicas: int = 1) -> tuple[Callable, ...]:
+    """The step scenario's parts as functions of a batch (x, y): the fused step (forward, gradients, update;
+    returns the loss), forward (the loss), forward + gradients (returned, not applied), and the update (of the
+    gradients given). `scaled` is the backend's loss scaling for fp16; with `replicas` > 1 (MirroredStrategy,
+    which sums the replicas' gradients) each replica's loss is divided by their number."""
+    def share(loss: tf.Tensor) -> tf.Tensor:
+        return loss if replicas == 1 else loss / replicas
+
+    def step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            loss = _loss(y, net(x, training=True))
+            target = scaled(opt, share(loss))
+        opt.apply_gradients(zip(tape.gradient(target, variables), variables))
+        return loss
+
+    def forward(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        return _loss(y, net(x, training=True))
+
+    def backward(x: tf.Tensor, y: tf.Tensor) -> list[tf.Tensor]:
+        with tf.GradientTape() as tape:
+            target = scaled(opt, share(_loss(y, net(x, training=True))))
+        return tape.gradient(target, variables)
+
+    def optimize(grads: list[tf.Tensor]) -> None:
+        opt.apply_gradients(zip(grads, variables))
+
+    return step, forward, backward, optimize
+
+
 class TensorFlowBackend(Backend):
     name = "tensorflow"
     eager_mode = "tf.function"
@@ -369,28 +398,10 @@ class TensorFlowBackend(Backend):
             else:
                 x = tf.random.stateless_normal(shape, [seed, 1])
                 y = tf.random.stateless_uniform([batch_size], [seed, 2], 0, input.classes, dtype=tf.int32)
-        scaled = self._scaled
-
-        def step() -> tf.Tensor:
-            with tf.GradientTape() as tape:
-                loss = _loss(y, net(x, training=True))
-                target = scaled(opt, loss)
-            opt.apply_gradients(zip(tape.gradient(target, variables), variables))
-            return loss
-
-        def forward() -> tf.Tensor:
-            return _loss(y, net(x, training=True))
-
-        def backward() -> list[tf.Tensor]:
-            with tf.GradientTape() as tape:
-                target = scaled(opt, _loss(y, net(x, training=True)))
-            return tape.gradient(target, variables)
-
-        def optimize(grads: list[tf.Tensor]) -> None:
-            opt.apply_gradients(zip(grads, variables))
-
+        step, forward, backward, optimize = step_parts(net, opt, variables, self._scaled)
         traced = {name: self._function(fn) for name, fn in
-                  (("step", step), ("forward", forward), ("backward", backward), ("optimize", optimize))}
+                  (("step", lambda: step(x, y)), ("forward", lambda: forward(x, y)),
+                   ("backward", lambda: backward(x, y)), ("optimize", optimize))}
         device = self._on_device
 
         def on_device(fn: Callable) -> Callable:

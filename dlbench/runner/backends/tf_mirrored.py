@@ -36,7 +36,7 @@ import keras
 import tensorflow as tf
 
 from .base import Device, DeviceData, DeviceRequest, Progress, StepProgram, UsageError
-from .tensorflow import _EPOCH_STRIDE, KerasState, TensorFlowBackend, _loss
+from .tensorflow import _EPOCH_STRIDE, KerasState, TensorFlowBackend, _loss, step_parts
 
 # Seed stride between the replicas' synthetic batches and random preprocessing.
 REPLICA_SEED_STRIDE = 2**31
@@ -181,33 +181,12 @@ class MirroredBackend(TensorFlowBackend):
 
         x = strategy.experimental_distribute_values_from_function(batch(1))
         y = strategy.experimental_distribute_values_from_function(batch(2))
-        scaled = self._scaled
-
-        def replica_step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-            with tf.GradientTape() as tape:
-                loss = _loss(y, net(x, training=True))
-                target = scaled(opt, loss / replicas)
-            opt.apply_gradients(zip(tape.gradient(target, variables), variables))
-            return loss
-
-        def replica_forward(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-            return _loss(y, net(x, training=True))
-
-        def replica_backward(x: tf.Tensor, y: tf.Tensor) -> list[tf.Tensor]:
-            with tf.GradientTape() as tape:
-                target = scaled(opt, _loss(y, net(x, training=True)) / replicas)
-            return tape.gradient(target, variables)
-
-        def replica_optimize(grads: list[tf.Tensor]) -> None:
-            opt.apply_gradients(zip(grads, variables))
-
         def across(fn: Callable) -> Callable:
             def call(*args: Any) -> Any:
                 return strategy.run(fn, args=args)
             return self._function(call)
 
-        step, forward = across(replica_step), across(replica_forward)
-        backward, optimize = across(replica_backward), across(replica_optimize)
+        step, forward, backward, optimize = map(across, step_parts(net, opt, variables, self._scaled, replicas))
         return StepProgram(fused=True, step=lambda: step(x, y), forward=lambda: forward(x, y),
                            backward=lambda: backward(x, y), optimize=lambda grads: optimize(grads),
                            samples=batch_size * replicas, tokens_per_sample=input.shape[0] if input.tokens else None,
