@@ -88,6 +88,7 @@ def test_budgets_are_read_with_their_units(text, seconds):
     (["--smoke"], "drop --smoke"),
     (["--batch-sweep", "--max-batch", "8"], "drop --batch-sweep, --max-batch"),
     (["--workload", "mnist-lenet5"], "no workload of the suite matches"),
+    (["--contributor", "me@example.org"], "never an e-mail address"),   # checked before any run, as run.py does
 ])
 def test_suite_usage_errors_name_the_option(tmp_path, args, message):
     done = run_tool("run_catalogue", "--out", str(tmp_path / "out"), "--suite", "standard", "--dry-run", *args)

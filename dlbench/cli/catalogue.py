@@ -45,7 +45,7 @@ from ..runner.backends.base import PRECISIONS
 from ..runner.memory_limit import parse_bytes
 from ..runner.sweep_search import parse_resolution
 from ..runner.workloads import WORKLOADS, Workload
-from .common import argument_type, guarded
+from .common import add_identity, argument_type, guarded
 from .suite_plan import SMOKE_SWEEP_MAX_BATCH, SUITES, parse_budget
 
 RUNNER = REPO_ROOT / "runners" / "run.py"
@@ -118,12 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each workload at this precision (repeatable; default: the runner's, fp32). The peak "
                         "workload ignores it and measures every precision the device has")
     p.add_argument("--device", default="auto", help="passed to runners/run.py --device (default: auto)")
-    p.add_argument("--contributor", metavar="HANDLE",
-                   help="your public handle (e.g. GitHub user name), recorded in every fragment (runners/run.py "
-                        "--contributor); never an e-mail address")
-    p.add_argument("--notes", metavar="TEXT",
-                   help="free text about the hardware or software set-up, recorded in every fragment "
-                        "(runners/run.py --notes)")
+    add_identity(p, "in every fragment (passed on to runners/run.py)")
     p.add_argument("--smoke", action="store_true",
                    help="the smallest settings that run every part of each scenario (train: 1 epoch on the first "
                         "256 training and 256 test samples; step: batch 2, 1 + 2 iterations; infer: batch 2, "

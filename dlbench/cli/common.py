@@ -4,6 +4,7 @@ no-traceback guard."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -12,6 +13,32 @@ from typing import Any, Callable
 def add_root(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                         help="repository root holding data/ (default: the current directory)")
+
+
+CONTRIBUTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def contributor_handle(text: str) -> str:
+    """argparse type of --contributor: a public handle, never an e-mail address."""
+    if not CONTRIBUTOR.match(text) or "@" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a public handle (letters, digits, '_', '.', '-'; "
+                                         "at most 64), such as a GitHub user name, never an e-mail address")
+    return text
+
+
+def notes_text(text: str) -> str:
+    """argparse type of --notes: 1 to 2000 characters."""
+    if not 1 <= len(text) <= 2000:
+        raise argparse.ArgumentTypeError("notes must be 1 to 2000 characters")
+    return text
+
+
+def add_identity(parser: argparse.ArgumentParser, where: str) -> None:
+    """`--contributor` and `--notes`, checked as the schema will check them; `where`: where they are recorded."""
+    parser.add_argument("--contributor", type=contributor_handle, metavar="HANDLE",
+                        help=f"your public handle (e.g. GitHub user name) to record {where}; never an e-mail")
+    parser.add_argument("--notes", type=notes_text, metavar="TEXT",
+                        help=f"free text about the hardware or software set-up to record {where}")
 
 
 def add_github(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from ..runner import workloads
 from ..runner.backends import BACKENDS, FrameworkMissing, UsageError, parse_device
 from ..runner.backends.base import DEVICE_SYNTAX, PRECISIONS, RunOptions
 from . import sweep_args
-from .common import argument_type, guarded, positive_int, whole_number
+from .common import add_identity, argument_type, guarded, positive_int, whole_number
 
 DESCRIPTION = """Run a benchmark workload on this machine and record the result as one fragment,
 data/fragments/<run_id>.toml, ready to be validated and contributed, with a probe of the system. Every clock
@@ -51,7 +50,6 @@ examples:
   %(prog)s infer-fashion-mnist-lenet5 --framework tensorflow --iterations 200
   %(prog)s peak --framework torch --device cuda"""
 
-CONTRIBUTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _count(text: str) -> int:
@@ -78,19 +76,6 @@ def _devices(text: str) -> list[int]:
         return parse_counts(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _contributor(text: str) -> str:
-    if not CONTRIBUTOR.match(text) or "@" in text:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a public handle (letters, digits, '_', '.', '-'; "
-                                         "at most 64), such as a GitHub user name, never an e-mail address")
-    return text
-
-
-def _notes(text: str) -> str:
-    if not 1 <= len(text) <= 2000:
-        raise argparse.ArgumentTypeError("notes must be 1 to 2000 characters")
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,10 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "then the per-user cache folder)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder to write the fragment to (default: data/fragments/ of this repository)")
-    p.add_argument("--contributor", type=_contributor, metavar="HANDLE",
-                   help="your public handle (e.g. GitHub user name) to record with the result; never an e-mail")
-    p.add_argument("--notes", type=_notes, metavar="TEXT",
-                   help="free text about the hardware or software set-up to record with the result")
+    add_identity(p, "with the result")
     sweep_args.add_options(p)
     return p
 
