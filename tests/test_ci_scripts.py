@@ -89,14 +89,20 @@ def add_fragment(repo: Path, run: dict) -> str:
     return write(run, repo / "data" / "fragments").relative_to(repo).as_posix()
 
 
+def pr_checkouts(tmp: Path, branch: str = "pr") -> tuple[Path, Path]:
+    """(pr_repo, base_checkout) under `tmp`: the project's repository on `branch` off `main`, and main checked
+    out apart (CI's base/)."""
+    repo = make_project_repo(tmp / "pr")
+    git(repo, "checkout", "-q", "-b", branch)
+    base = tmp / "base"
+    git(repo, "worktree", "add", "-q", str(base), "main")
+    return repo, base
+
+
 @pytest.fixture
 def pr(tmp_path: Path):
     """(pr_repo, base_checkout): a repository on branch `pr` off `main`, and main checked out apart."""
-    repo = make_project_repo(tmp_path / "pr")
-    git(repo, "checkout", "-q", "-b", "pr")
-    base = tmp_path / "base"
-    git(repo, "worktree", "add", "-q", str(base), "main")
-    return repo, base
+    return pr_checkouts(tmp_path)
 
 
 def check_pr(repo: Path, base: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import REPO, snapshot
 from test_ci_scripts import (add_fragment, build_site, check_pr, commit_all, copy_project, git, make_project_repo,
-                             merge_and_commit, remote_tree, remote_with_fragments, tool_env)
+                             merge_and_commit, pr_checkouts, remote_tree, remote_with_fragments, tool_env)
 from dlbench.store.synthetic import synthetic_run
 
 BARE_PYTHON = [getattr(sys, "_base_executable", None) or sys.executable, "-I", "-S"]  # no site-packages at all
@@ -29,11 +29,7 @@ RECIPE = ("git worktree add ../dlbench-main origin/main && .venv/bin/python ../d
 @pytest.fixture
 def pr(tmp_path: Path):
     """(pr_repo, base_checkout): branch `pr` off `main`, and main checked out apart (CI's base/)."""
-    repo = make_project_repo(tmp_path / "pr")
-    git(repo, "checkout", "-q", "-b", "pr")
-    base = tmp_path / "base"
-    git(repo, "worktree", "add", "-q", str(base), "main")
-    return repo, base
+    return pr_checkouts(tmp_path)
 
 
 def ci_check(repo: Path, base: Path) -> subprocess.CompletedProcess:

@@ -8,18 +8,14 @@ import copy
 import pytest
 
 from conftest import snapshot
-from test_ci_scripts import add_fragment, check_pr, commit_all, git, make_project_repo
+from test_ci_scripts import add_fragment, check_pr, commit_all, git, pr_checkouts
 from dlbench.contract.fragment import with_run_id
 from dlbench.store.synthetic import synthetic_run
 
 
 @pytest.fixture(scope="module")
 def pr(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("prov")
-    repo = make_project_repo(tmp / "pr")
-    git(repo, "checkout", "-q", "-b", "start")
-    base = tmp / "base"
-    git(repo, "worktree", "add", "-q", str(base), "main")
+    repo, base = pr_checkouts(tmp_path_factory.mktemp("prov"), "start")
     head = git(repo, "rev-parse", "main").stdout.strip()
     return repo, base, head
 

@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from test_ci_scripts import add_fragment, check_pr, commit_all, git, make_project_repo
+from test_ci_scripts import add_fragment, check_pr, commit_all, git, pr_checkouts
 from dlbench.contract.fragment import with_run_id
 from dlbench.store import pr_recompute
 from dlbench.store.synthetic import synthetic_run
@@ -42,11 +42,7 @@ def _valid(head: str) -> dict:
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory):
     """(the check's result, {case: fragment path}) for one pull request holding every case."""
-    tmp = tmp_path_factory.mktemp("recompute")
-    repo = make_project_repo(tmp / "pr")
-    git(repo, "checkout", "-q", "-b", "mutations")
-    base = tmp / "base"
-    git(repo, "worktree", "add", "-q", str(base), "main")
+    repo, base = pr_checkouts(tmp_path_factory.mktemp("recompute"), "mutations")
     head = git(repo, "rev-parse", "main").stdout.strip()
     paths = {"valid": add_fragment(repo, with_run_id(_valid(head)))}
     for name, (value, _) in MUTATIONS.items():
